@@ -1,0 +1,137 @@
+//! `affected --base`: which binaries a change between two revisions affects.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use gix::ObjectId;
+use rbee_graph_model::Lockfile;
+
+use crate::error::{Error, Result};
+use crate::rules::{self, Affected, Change, Mode, PathRules};
+use crate::snapshot::{self, Snapshot};
+
+/// What to compare.
+#[derive(Clone, Debug, Default)]
+pub struct AffectedOptions {
+    /// The workspace manifest; `None` finds it from the current directory, as cargo does.
+    pub manifest_path: Option<PathBuf>,
+    /// The base revision; the comparison starts at `merge-base(base, head)`.
+    pub base: String,
+    /// The head revision; `None` is the working tree (HEAD plus every uncommitted change).
+    pub head: Option<String>,
+    /// Binaries, or packages whose tests must run.
+    pub mode: Mode,
+}
+
+/// The head of a comparison.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Head {
+    /// A commit.
+    Commit(ObjectId),
+    /// The working tree.
+    Worktree,
+}
+
+/// The answer to `affected --base`.
+#[derive(Clone, Debug)]
+pub struct AffectedReport {
+    /// The merge base the comparison started at.
+    pub base: ObjectId,
+    /// What it was compared with.
+    pub head: Head,
+    /// Every changed path, repository-relative, sorted.
+    pub changed_paths: Vec<String>,
+    /// Affected packages and binaries.
+    pub affected: Affected,
+}
+
+/// Compares two revisions (or a revision and the working tree) of the workspace.
+pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
+    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+    let repo = &worktree.repo;
+    let workspace_root = worktree.snapshot.graph.workspace_root().to_owned();
+
+    let head_commit = match &options.head {
+        Some(rev) => repo.resolve_commit(rev)?,
+        None => repo.head_commit()?.ok_or_else(|| Error::UnknownRevision {
+            rev: "HEAD".to_owned(),
+            reason: "the repository has no commits yet".to_owned(),
+        })?,
+    };
+    let base_commit = repo.resolve_commit(&options.base)?;
+    let head_name = options.head.as_deref().unwrap_or("HEAD");
+    let base = repo.merge_base(base_commit, head_commit, (&options.base, head_name))?;
+
+    let (paths, head) = match &options.head {
+        Some(_) => (repo.changed_between(base, head_commit)?, Head::Commit(head_commit)),
+        None => (repo.changed_in_worktree(base)?, Head::Worktree),
+    };
+    tracing::debug!(changed = paths.len(), base = %base, "compared");
+
+    let head_snapshot: Snapshot = match head {
+        Head::Worktree => worktree.snapshot,
+        Head::Commit(commit) => snapshot::load_commit(repo, commit, &workspace_root)?
+            .ok_or_else(|| no_workspace(head_name, &workspace_root))?,
+    };
+    let base_snapshot = if paths.iter().any(|p| shapes_the_graph(p)) {
+        snapshot::load_commit(repo, base, &workspace_root)?
+    } else {
+        None
+    };
+
+    let lock_path = join(&workspace_root, "Cargo.lock");
+    let lock_entries = if paths.contains(&lock_path) {
+        let base_lock = match &base_snapshot {
+            Some(snapshot) => snapshot.lock.clone(),
+            None => match repo.read_at(base, &lock_path)? {
+                Some(bytes) => Some(Lockfile::parse(&String::from_utf8_lossy(&bytes)).map_err(
+                    |source| Error::Lockfile {
+                        file: lock_path.clone(),
+                        at: format!(" at {}", snapshot::short(base)),
+                        source,
+                    },
+                )?),
+                None => None,
+            },
+        };
+        Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock.as_ref())
+    } else {
+        BTreeSet::new()
+    };
+
+    let rules = PathRules::new(&workspace_root, &head_snapshot.config)?;
+    let change = Change {
+        head: &head_snapshot.graph,
+        base: base_snapshot.as_ref().map(|s| &s.graph),
+        paths: &paths,
+        lock_entries: &lock_entries,
+        spawns: &head_snapshot.config.spawns,
+    };
+    let affected = rules::affected(&rules, &change, options.mode)?;
+    Ok(AffectedReport { base, head, changed_paths: paths.into_iter().collect(), affected })
+}
+
+/// Whether a change to `path` can change what `cargo metadata --no-deps` reports: manifests,
+/// and the `.rs` files whose mere existence makes a target (cargo's target auto-discovery).
+fn shapes_the_graph(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if name == "Cargo.toml" {
+        return true;
+    }
+    name.ends_with(".rs")
+        && (matches!(name, "main.rs" | "lib.rs" | "build.rs")
+            || path
+                .split('/')
+                .any(|part| matches!(part, "bin" | "tests" | "benches" | "examples")))
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") }
+}
+
+fn no_workspace(rev: &str, root: &str) -> Error {
+    Error::UnknownRevision {
+        rev: rev.to_owned(),
+        reason: format!("it has no workspace manifest at `{}`", join(root, "Cargo.toml")),
+    }
+}

@@ -1,0 +1,174 @@
+//! `[workspace.metadata.rbee-graph]`: what the user can tell the engine about the workspace.
+//!
+//! Every key is optional; the defaults need no configuration at all. Unknown keys are errors,
+//! so a typo does not silently do nothing.
+
+use std::collections::BTreeMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Paths no binary depends on unless a package owns them.
+pub const DEFAULT_IGNORE: &[&str] = &[
+    "docs/**",
+    ".github/**",
+    "LICENSE*",
+    ".gitignore",
+    ".gitattributes",
+    ".editorconfig",
+];
+
+/// Markdown outside every package (the workspace README, ...) is ignored too. Inside a package
+/// it is a data file like any other (`#![doc = include_str!("../README.md")]` is common).
+pub const DEFAULT_IGNORE_OUTSIDE_PACKAGES: &[&str] = &["*.md", "**/*.md"];
+
+/// The parsed configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// Spawn edges by binary name: `spawns["rbee-keeper"] = ["queen-rbee"]`.
+    pub spawns: BTreeMap<String, Vec<String>>,
+    /// Extra globs (workspace-relative) for paths that affect nothing.
+    pub ignore: Vec<String>,
+    /// Extra globs (workspace-relative) for paths that affect every binary.
+    pub global: Vec<String>,
+    /// Globs (workspace-relative) of paths outside every package, mapped onto the packages
+    /// that read them.
+    pub owners: BTreeMap<String, Vec<String>>,
+    /// Whether `ensure` may build (default true), and per-binary overrides.
+    pub auto_build: AutoBuild,
+    /// The cargo profile to build with (default `dev`).
+    pub profile: Option<String>,
+}
+
+/// `auto-build = true|false` or `auto-build = { default = true, "queen-rbee" = false }`.
+#[derive(Clone, Debug)]
+pub struct AutoBuild {
+    /// The value for binaries not named below.
+    pub default: bool,
+    /// Per-binary values.
+    pub per_binary: BTreeMap<String, bool>,
+}
+
+impl Default for AutoBuild {
+    fn default() -> Self {
+        AutoBuild { default: true, per_binary: BTreeMap::new() }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Raw {
+    #[serde(default)]
+    spawns: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    global: Vec<String>,
+    #[serde(default)]
+    owners: BTreeMap<String, Vec<String>>,
+    auto_build: Option<RawAutoBuild>,
+    profile: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawAutoBuild {
+    All(bool),
+    PerBinary(BTreeMap<String, bool>),
+}
+
+impl Config {
+    /// Reads the `rbee-graph` table out of `[workspace.metadata]` as cargo reported it.
+    pub fn from_workspace_metadata(metadata: &serde_json::Value) -> Result<Config> {
+        let Some(table) = metadata.get("rbee-graph") else { return Ok(Config::default()) };
+        let raw: Raw = serde_json::from_value(table.clone()).map_err(|e| {
+            let message = e.to_string();
+            // serde names the unknown field in backticks; the key is what the user must fix.
+            let key = message
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+                .unwrap_or("")
+                .to_owned();
+            Error::Config { key, message }
+        })?;
+        let auto_build = match raw.auto_build {
+            None => AutoBuild::default(),
+            Some(RawAutoBuild::All(default)) => AutoBuild { default, per_binary: BTreeMap::new() },
+            Some(RawAutoBuild::PerBinary(mut map)) => {
+                let default = map.remove("default").unwrap_or(true);
+                AutoBuild { default, per_binary: map }
+            }
+        };
+        let config = Config {
+            spawns: raw.spawns,
+            ignore: raw.ignore,
+            global: raw.global,
+            owners: raw.owners,
+            auto_build,
+            profile: raw.profile,
+        };
+        // Validate globs now, so a bad one is reported with its key before any work is done.
+        glob_set("ignore", &config.ignore)?;
+        glob_set("global", &config.global)?;
+        for pattern in config.owners.keys() {
+            glob_set("owners", std::slice::from_ref(pattern))?;
+        }
+        Ok(config)
+    }
+}
+
+/// Compiles globs the way the path rules use them: `*` does not cross `/`.
+pub(crate) fn glob_set(key: &str, patterns: &[impl AsRef<str>]) -> Result<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        builder.add(glob(key, pattern.as_ref())?);
+    }
+    builder.build().map_err(|e| Error::Config { key: key.to_owned(), message: e.to_string() })
+}
+
+pub(crate) fn glob(key: &str, pattern: &str) -> Result<Glob> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map_err(|e| Error::Config { key: key.to_owned(), message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_need_nothing() {
+        let config = Config::from_workspace_metadata(&serde_json::Value::Null).unwrap();
+        assert!(config.spawns.is_empty());
+        assert!(config.auto_build.default);
+    }
+
+    #[test]
+    fn reads_every_key() {
+        let config = Config::from_workspace_metadata(&json!({"rbee-graph": {
+            "spawns": {"rbee-keeper": ["queen-rbee"]},
+            "ignore": ["fuzz/**"],
+            "global": ["tools/*.sh"],
+            "owners": {"shared/**": ["narration-core"]},
+            "auto-build": {"default": false, "queen-rbee": true},
+            "profile": "release",
+        }}))
+        .unwrap();
+        assert_eq!(config.spawns["rbee-keeper"], ["queen-rbee"]);
+        assert!(!config.auto_build.default);
+        assert_eq!(config.auto_build.per_binary["queen-rbee"], true);
+        assert_eq!(config.profile.as_deref(), Some("release"));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let typo = Config::from_workspace_metadata(&json!({"rbee-graph": {"spawn": {}}}));
+        assert!(typo.unwrap_err().to_string().contains("rbee-graph.spawn`"));
+        let bad_glob = Config::from_workspace_metadata(&json!({"rbee-graph": {"ignore": ["a/[b"]}}));
+        assert!(bad_glob.unwrap_err().to_string().contains("rbee-graph.ignore`"));
+    }
+}

@@ -1,0 +1,102 @@
+use std::path::PathBuf;
+
+/// Everything the engine can fail at. Each message says what is wrong and, where there is
+/// one, what to do about it, in one line: the CLI prints it as it is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No git repository holds the workspace.
+    #[error("{} is not inside a git repository; run rbee-graph from a git checkout (or `git init` one)", .0.display())]
+    NotARepository(PathBuf),
+    /// The repository has no work tree (a bare repository).
+    #[error("the repository at {} has no work tree; run rbee-graph in a checkout, not a bare repository", .0.display())]
+    BareRepository(PathBuf),
+    /// A revision the user named does not exist.
+    #[error("unknown revision `{rev}`: {reason}; check the name, or fetch it (`git fetch origin`) in a shallow clone")]
+    UnknownRevision {
+        /// What the user typed.
+        rev: String,
+        /// What git said.
+        reason: String,
+    },
+    /// The two ends share no history.
+    #[error("`{base}` and `{head}` have no common ancestor; pick a base on the same history")]
+    NoMergeBase {
+        /// The base revision.
+        base: String,
+        /// The head revision.
+        head: String,
+    },
+    /// Reading from the repository failed.
+    #[error("git: {0}")]
+    Git(String),
+    /// The manifest the user pointed at does not exist.
+    #[error("manifest not found: {}; pass --manifest-path to a workspace's Cargo.toml", .0.display())]
+    ManifestNotFound(PathBuf),
+    /// `cargo metadata` failed (invalid manifest, missing cargo, ...).
+    #[error("`cargo metadata` failed{at}: {message}")]
+    CargoMetadata {
+        /// Where it ran, for a commit that is not checked out (` at <sha>`), else empty.
+        at: String,
+        /// Cargo's own error, reduced to one line.
+        message: String,
+    },
+    /// The workspace configuration in `[workspace.metadata.rbee-graph]` is invalid.
+    #[error("invalid configuration `workspace.metadata.rbee-graph.{key}`: {message}")]
+    Config {
+        /// The offending key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A lock file could not be parsed.
+    #[error("{file}{at}: {source}")]
+    Lockfile {
+        /// Which lock file.
+        file: String,
+        /// The commit it was read from, if any.
+        at: String,
+        /// The parse error.
+        source: rbee_graph_model::Error,
+    },
+    /// The workspace graph could not be built (a dependency cycle, ...).
+    #[error(transparent)]
+    Graph(#[from] rbee_graph_model::Error),
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn git(error: impl std::fmt::Display) -> Error {
+        Error::Git(one_line(&error.to_string()))
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { path, source }
+    }
+}
+
+/// Reduces a multi-line message (cargo's, git's) to its most telling line.
+pub(crate) fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    // Cargo prints `error: ...` first and `Caused by:` details after; the first error line
+    // together with the last cause says the most.
+    let first = lines.iter().find(|l| l.starts_with("error")).or(lines.first());
+    let first = first.map(|l| l.trim_start_matches("error:").trim()).unwrap_or("");
+    match lines.last() {
+        Some(last) if lines.len() > 1 && *last != first && !last.starts_with("error") => {
+            format!("{first}: {last}")
+        }
+        _ => first.to_owned(),
+    }
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,208 @@
+//! The repository, through gix: revisions, merge bases and what changed between two ends.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::bstr::{BStr, ByteSlice};
+
+use crate::error::{Error, Result};
+
+/// A git repository with a work tree.
+pub struct Repo {
+    repo: gix::Repository,
+    workdir: PathBuf,
+}
+
+/// One file of a commit's tree.
+pub struct TreeFile {
+    /// Repository-relative path.
+    pub path: String,
+    /// The blob id.
+    pub id: ObjectId,
+}
+
+impl Repo {
+    /// Finds the repository holding `dir`, walking upwards like git does.
+    pub fn discover(dir: &Path) -> Result<Repo> {
+        let repo = gix::discover(dir).map_err(|_| Error::NotARepository(dir.to_owned()))?;
+        let workdir = repo
+            .workdir()
+            .ok_or_else(|| Error::BareRepository(repo.git_dir().to_owned()))?;
+        // gix hands back a relative work tree when discovered from a relative path.
+        let workdir = workdir.canonicalize().map_err(Error::io(workdir))?;
+        Ok(Repo { repo, workdir })
+    }
+
+    /// The root of the work tree, canonical.
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// Resolves `rev` (a branch, tag, sha, `HEAD~2`, `origin/main`, ...) to a commit.
+    pub fn resolve_commit(&self, rev: &str) -> Result<ObjectId> {
+        let unknown = |reason: String| Error::UnknownRevision { rev: rev.to_owned(), reason };
+        let id = self
+            .repo
+            .rev_parse_single(BStr::new(rev))
+            .map_err(|e| unknown(crate::error::one_line(&e.to_string())))?;
+        let commit = id
+            .object()
+            .map_err(Error::git)?
+            .peel_to_commit()
+            .map_err(|_| unknown("it does not name a commit".to_owned()))?;
+        Ok(commit.id)
+    }
+
+    /// The commit HEAD points at, or `None` in a repository without commits.
+    pub fn head_commit(&self) -> Result<Option<ObjectId>> {
+        match self.repo.head_id() {
+            Ok(id) => Ok(Some(id.detach())),
+            Err(_) if self.repo.head().map(|h| h.is_unborn()).unwrap_or(false) => Ok(None),
+            Err(e) => Err(Error::git(e)),
+        }
+    }
+
+    /// The best common ancestor of two commits (`git merge-base a b`).
+    pub fn merge_base(&self, a: ObjectId, b: ObjectId, names: (&str, &str)) -> Result<ObjectId> {
+        if a == b {
+            return Ok(a);
+        }
+        match self.repo.merge_base(a, b) {
+            Ok(Some(id)) => Ok(id.detach()),
+            Ok(None) => Err(Error::NoMergeBase { base: names.0.to_owned(), head: names.1.to_owned() }),
+            // gix reports "no merge base" as an error too.
+            Err(e) if e.to_string().contains("No merge base") => {
+                Err(Error::NoMergeBase { base: names.0.to_owned(), head: names.1.to_owned() })
+            }
+            Err(e) => Err(Error::git(e)),
+        }
+    }
+
+    fn tree_of(&self, commit: ObjectId) -> Result<gix::Tree<'_>> {
+        self.repo
+            .find_commit(commit)
+            .map_err(Error::git)?
+            .tree()
+            .map_err(Error::git)
+    }
+
+    /// Every file path that differs between two commits' trees. A rename counts as a deletion
+    /// plus an addition: both paths are in the set.
+    pub fn changed_between(&self, old: ObjectId, new: ObjectId) -> Result<BTreeSet<String>> {
+        let old_tree = self.tree_of(old)?;
+        let new_tree = self.tree_of(new)?;
+        let changes = self
+            .repo
+            .diff_tree_to_tree(&old_tree, &new_tree, gix::diff::Options::default())
+            .map_err(Error::git)?;
+        Ok(changes
+            .iter()
+            .filter(|c| !c.entry_mode().is_tree())
+            .map(|c| c.location().to_str_lossy().into_owned())
+            .collect())
+    }
+
+    /// Every file path whose content on disk differs from `commit`: staged, unstaged, deleted
+    /// and untracked files that git does not ignore.
+    ///
+    /// gix compares `commit` with the index and the index with the work tree; a path found in
+    /// both comparisons may have been staged and then reverted on disk, so its content is
+    /// hashed and compared with `commit` once more.
+    pub fn changed_in_worktree(&self, commit: ObjectId) -> Result<BTreeSet<String>> {
+        use gix::status::{Item, UntrackedFiles, tree_index::TrackRenames};
+
+        let tree = self.tree_of(commit)?;
+        let mut staged = BTreeSet::new();
+        let mut on_disk = BTreeSet::new();
+        let iter = self
+            .repo
+            .status(gix::progress::Discard)
+            .map_err(Error::git)?
+            .head_tree(tree.id)
+            .untracked_files(UntrackedFiles::Files)
+            .index_worktree_submodules(None)
+            .index_worktree_rewrites(None)
+            .tree_index_track_renames(TrackRenames::Disabled)
+            .into_iter(Vec::<gix::bstr::BString>::new())
+            .map_err(Error::git)?;
+        for item in iter {
+            match item.map_err(Error::git)? {
+                Item::TreeIndex(change) => {
+                    staged.insert(change.location().to_str_lossy().into_owned());
+                }
+                Item::IndexWorktree(item) => {
+                    if item.summary().is_some() {
+                        on_disk.insert(item.rela_path().to_str_lossy().into_owned());
+                        if let gix::status::index_worktree::Item::Rewrite { source, .. } = &item {
+                            on_disk.insert(source.rela_path().to_str_lossy().into_owned());
+                        }
+                    }
+                }
+            }
+        }
+        let mut changed: BTreeSet<String> = staged.symmetric_difference(&on_disk).cloned().collect();
+        for path in staged.intersection(&on_disk) {
+            if self.disk_differs_from(&tree, path)? {
+                changed.insert(path.clone());
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Whether the file at `path` on disk has other content than `tree` records for it.
+    fn disk_differs_from(&self, tree: &gix::Tree<'_>, path: &str) -> Result<bool> {
+        let recorded = tree.lookup_entry_by_path(path).map_err(Error::git)?;
+        let Some(recorded) = recorded else { return Ok(true) };
+        let Some(on_disk) = self.hash_on_disk(path)? else { return Ok(true) };
+        Ok(on_disk != recorded.object_id())
+    }
+
+    /// The blob id git would give the file at `path` now, or `None` if it does not exist.
+    pub fn hash_on_disk(&self, path: &str) -> Result<Option<ObjectId>> {
+        let full = self.workdir.join(path);
+        let bytes = match std::fs::symlink_metadata(&full) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::Io { path: full, source: e }),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = std::fs::read_link(&full).map_err(Error::io(&full))?;
+                target.as_os_str().as_encoded_bytes().to_vec()
+            }
+            Ok(_) => std::fs::read(&full).map_err(Error::io(&full))?,
+        };
+        gix::objs::compute_hash(self.repo.object_hash(), gix::objs::Kind::Blob, &bytes)
+            .map(Some)
+            .map_err(Error::git)
+    }
+
+    /// The content of `path` in `commit`, or `None` if the commit has no such file.
+    pub fn read_at(&self, commit: ObjectId, path: &str) -> Result<Option<Vec<u8>>> {
+        let tree = self.tree_of(commit)?;
+        let Some(entry) = tree.lookup_entry_by_path(path).map_err(Error::git)? else {
+            return Ok(None);
+        };
+        if !entry.mode().is_blob() {
+            return Ok(None);
+        }
+        let object = entry.object().map_err(Error::git)?;
+        Ok(Some(object.detach().data))
+    }
+
+    /// Reads a blob by id.
+    pub fn read_blob(&self, id: ObjectId) -> Result<Vec<u8>> {
+        Ok(self.repo.find_object(id).map_err(Error::git)?.detach().data)
+    }
+
+    /// Every file (blob) of a commit's tree, in tree order.
+    pub fn files_at(&self, commit: ObjectId) -> Result<Vec<TreeFile>> {
+        let tree = self.tree_of(commit)?;
+        let mut recorder = gix::traverse::tree::Recorder::default();
+        tree.traverse().breadthfirst(&mut recorder).map_err(Error::git)?;
+        Ok(recorder
+            .records
+            .into_iter()
+            .filter(|e| e.mode.is_blob())
+            .map(|e| TreeFile { path: e.filepath.to_str_lossy().into_owned(), id: e.oid })
+            .collect())
+    }
+}

@@ -1,0 +1,398 @@
+//! The path rules of DESIGN.md: from changed paths and changed lock entries to affected
+//! packages and binaries, with the reason for each.
+//!
+//! Pure: everything here works on graphs and lists that the caller gathered. A path is
+//! classified with the graph of each end (a package removed at the head still owned its files
+//! at the base, and its dependents there must hear about it); affected packages are then
+//! matched by name to the head, whose binaries are the ones that get built.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use globset::{GlobMatcher, GlobSet};
+use rbee_graph_model::{
+    Binary, DepKind, LockKey, NodeId, PackageId, PathRole, WorkspaceGraph,
+};
+
+use crate::config::{self, Config};
+use crate::error::Result;
+
+/// What a changed path or lock entry is, for a binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReasonKind {
+    /// A file of the binary's own package (or of the binary itself) changed.
+    Path,
+    /// A file of a package the binary's package depends on changed.
+    Dependency,
+    /// An external crate the binary reaches changed in `Cargo.lock`.
+    Lockfile,
+    /// A file every build reads changed (workspace manifest, toolchain, cargo config).
+    Global,
+    /// A file outside every package changed; a build script or `include_str!` may read it.
+    Unowned,
+}
+
+/// Why a binary is affected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reason {
+    /// What kind of change.
+    pub kind: ReasonKind,
+    /// The changed path (`Cargo.lock` for lock entries).
+    pub path: Option<String>,
+    /// The package (or, for lock entries, external crate) that changed.
+    pub package: Option<String>,
+    /// The chain of packages from the changed one to the binary's package.
+    pub chain: Vec<String>,
+}
+
+/// A binary and why it is affected; the most direct reason comes first.
+#[derive(Clone, Debug)]
+pub struct AffectedBinary {
+    /// The binary.
+    pub binary: Binary,
+    /// At least one reason, one per kind and changed package.
+    pub reasons: Vec<Reason>,
+}
+
+/// Which question is asked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Which binaries must be rebuilt: dev-dependencies, tests, benches and examples do not
+    /// count.
+    #[default]
+    Binaries,
+    /// Which packages' tests must run: additionally a package whose dev-dependency changed, and
+    /// a package whose `tests/`, `benches/` or `examples/` changed.
+    Tests,
+}
+
+/// The answer: packages in build order, binaries in build order (spawners before spawned).
+#[derive(Clone, Debug, Default)]
+pub struct Affected {
+    /// Affected packages of the head, dependencies before dependents.
+    pub packages: Vec<String>,
+    /// Affected binaries of the head, in build order.
+    pub binaries: Vec<AffectedBinary>,
+}
+
+/// Compiled path rules for one workspace.
+pub struct PathRules {
+    workspace_root: String,
+    global: GlobSet,
+    ignore: GlobSet,
+    ignore_outside_packages: GlobSet,
+    owners: Vec<(GlobMatcher, Vec<String>)>,
+}
+
+/// The files every build reads, relative to the workspace root.
+const GLOBAL_FILES: &[&str] = &[
+    "Cargo.toml",
+    "rust-toolchain",
+    "rust-toolchain.toml",
+    ".cargo/config",
+    ".cargo/config.toml",
+];
+
+/// Of those, the ones that also count in any directory above the workspace root (rustup and
+/// cargo look for them upwards).
+const GLOBAL_FILES_ABOVE: &[&str] =
+    &["rust-toolchain", "rust-toolchain.toml", ".cargo/config", ".cargo/config.toml"];
+
+enum Class {
+    Global,
+    LockFile,
+    InPackage(PackageId, PathRole),
+    Owners(Vec<String>),
+    Ignored,
+    Unowned,
+}
+
+impl PathRules {
+    /// Compiles the default rules plus the configured globs.
+    pub fn new(workspace_root: &str, config: &Config) -> Result<PathRules> {
+        let mut ignore: Vec<String> = config::DEFAULT_IGNORE.iter().map(|s| s.to_string()).collect();
+        ignore.extend(config.ignore.iter().cloned());
+        let owners = config
+            .owners
+            .iter()
+            .map(|(pattern, packages)| {
+                Ok((config::glob("owners", pattern)?.compile_matcher(), packages.clone()))
+            })
+            .collect::<Result<_>>()?;
+        Ok(PathRules {
+            workspace_root: workspace_root.to_owned(),
+            global: config::glob_set("global", &config.global)?,
+            ignore: config::glob_set("ignore", &ignore)?,
+            ignore_outside_packages: config::glob_set(
+                "ignore",
+                config::DEFAULT_IGNORE_OUTSIDE_PACKAGES,
+            )?,
+            owners,
+        })
+    }
+
+    fn classify(&self, graph: &WorkspaceGraph, path: &str) -> Class {
+        let root = self.workspace_root.as_str();
+        let Some(rel) = strip_dir(path, root) else {
+            return if is_global_above(path, root) { Class::Global } else { Class::Ignored };
+        };
+        if GLOBAL_FILES.contains(&rel) || self.global.is_match(rel) {
+            return Class::Global;
+        }
+        if rel == "Cargo.lock" {
+            return Class::LockFile;
+        }
+        let owner = graph.owner(path);
+        if let Some(id) = owner.filter(|&id| !graph.is_root_package(id)) {
+            return Class::InPackage(id, graph.role_of(id, path));
+        }
+        if self.ignore.is_match(rel) {
+            return Class::Ignored;
+        }
+        if let Some(id) = owner {
+            return Class::InPackage(id, graph.role_of(id, path));
+        }
+        let mapped: Vec<String> = self
+            .owners
+            .iter()
+            .filter(|(glob, _)| glob.is_match(rel))
+            .flat_map(|(_, packages)| packages.iter().cloned())
+            .collect();
+        if !mapped.is_empty() {
+            return Class::Owners(mapped);
+        }
+        if self.ignore_outside_packages.is_match(rel) {
+            return Class::Ignored;
+        }
+        Class::Unowned
+    }
+}
+
+/// Whether `path`, outside the workspace root, is a toolchain or cargo configuration file in a
+/// directory at or above it.
+fn is_global_above(path: &str, workspace_root: &str) -> bool {
+    GLOBAL_FILES_ABOVE.iter().any(|name| {
+        path.strip_suffix(name).is_some_and(|dir| {
+            let dir = dir.trim_end_matches('/');
+            (dir.is_empty() || path.as_bytes()[dir.len()] == b'/')
+                && (dir.is_empty()
+                    || workspace_root == dir
+                    || workspace_root.starts_with(&format!("{dir}/")))
+        })
+    })
+}
+
+fn strip_dir<'a>(path: &'a str, dir: &str) -> Option<&'a str> {
+    if dir.is_empty() {
+        return Some(path);
+    }
+    path.strip_prefix(dir)?.strip_prefix('/')
+}
+
+/// The inputs of one comparison.
+pub struct Change<'a> {
+    /// The workspace at the head: its binaries are the ones reported.
+    pub head: &'a WorkspaceGraph,
+    /// The workspace at the base when its graph differs from the head's, else `None`.
+    pub base: Option<&'a WorkspaceGraph>,
+    /// Changed paths, repository-relative.
+    pub paths: &'a BTreeSet<String>,
+    /// Changed external lock entries.
+    pub lock_entries: &'a BTreeSet<LockKey>,
+    /// Spawn edges by binary name, from the head's configuration.
+    pub spawns: &'a BTreeMap<String, Vec<String>>,
+}
+
+/// Applies the rules.
+pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Affected> {
+    let mut collector = Collector::new(change.head, mode);
+    for graph in std::iter::once(change.head).chain(change.base) {
+        for path in change.paths {
+            match rules.classify(graph, path) {
+                Class::Global => collector.everything(ReasonKind::Global, path),
+                Class::Unowned => collector.everything(ReasonKind::Unowned, path),
+                Class::Ignored | Class::LockFile => {}
+                Class::InPackage(id, PathRole::Package) => collector.package_changed(graph, id, path),
+                Class::InPackage(id, PathRole::Binary(name)) => {
+                    collector.binary_changed(graph.package(id).name.as_str(), &name, path)
+                }
+                Class::InPackage(id, PathRole::TestOnly) => {
+                    collector.test_packages.insert(graph.package(id).name.clone());
+                }
+                Class::Owners(packages) => {
+                    for name in packages {
+                        if let Some(id) = graph.package_by_name(&name) {
+                            collector.package_changed(graph, id, path);
+                        }
+                    }
+                }
+            }
+        }
+        for key in change.lock_entries {
+            if let Some(id) = graph.external(key) {
+                collector.reach(graph, id, ReasonKind::Lockfile, "Cargo.lock", &key.name);
+            }
+        }
+    }
+    collector.finish(change.spawns)
+}
+
+struct Collector<'h> {
+    head: &'h WorkspaceGraph,
+    mode: Mode,
+    /// Packages of the head whose binaries are all affected, or that have an affected binary.
+    build_packages: BTreeSet<String>,
+    /// Packages whose tests must run only because of dev edges or test files.
+    test_packages: BTreeSet<String>,
+    reasons: BTreeMap<Binary, BTreeMap<(ReasonKind, String), Reason>>,
+}
+
+impl<'h> Collector<'h> {
+    fn new(head: &'h WorkspaceGraph, mode: Mode) -> Self {
+        Collector {
+            head,
+            mode,
+            build_packages: BTreeSet::new(),
+            test_packages: BTreeSet::new(),
+            reasons: BTreeMap::new(),
+        }
+    }
+
+    fn add(&mut self, binary: Binary, reason: Reason) {
+        let key = (reason.kind, reason.package.clone().unwrap_or_default());
+        self.reasons.entry(binary).or_default().entry(key).or_insert(reason);
+    }
+
+    /// A global or unowned path: every binary of the head.
+    fn everything(&mut self, kind: ReasonKind, path: &str) {
+        let all: Vec<(PackageId, Binary)> = self.head.binaries().collect();
+        for (_, package) in self.head.members() {
+            self.build_packages.insert(package.name.clone());
+        }
+        for (_, binary) in all {
+            let reason = Reason { kind, path: Some(path.to_owned()), package: None, chain: vec![] };
+            self.add(binary, reason);
+        }
+    }
+
+    fn package_changed(&mut self, graph: &WorkspaceGraph, id: PackageId, path: &str) {
+        let name = graph.package(id).name.clone();
+        self.reach(graph, id, ReasonKind::Dependency, path, &name);
+    }
+
+    /// Everything that reaches `seed` in `graph` through normal and build edges is affected;
+    /// the seed's own binaries get kind `Path` when a path changed.
+    fn reach(&mut self, graph: &WorkspaceGraph, seed: NodeId, kind: ReasonKind, path: &str, what: &str) {
+        let dependents = graph.dependents(seed, DepKind::reaches_binaries);
+        let mut reached: Vec<NodeId> = dependents.iter().collect();
+        reached.sort();
+        for &id in &reached {
+            if self.mode == Mode::Tests {
+                for dev in graph.dev_dependents(id) {
+                    self.test_packages.insert(graph.name(dev).to_owned());
+                }
+            }
+            let rbee_graph_model::Node::Package(package) = graph.node(id) else { continue };
+            let Some(head_id) = self.head.package_by_name(&package.name) else { continue };
+            self.build_packages.insert(package.name.clone());
+            let chain: Vec<String> = dependents
+                .chain(id)
+                .expect("reached nodes have a chain")
+                .into_iter()
+                .map(|n| graph.name(n).to_owned())
+                .collect();
+            let kind = if kind == ReasonKind::Dependency && id == seed { ReasonKind::Path } else { kind };
+            let bins: Vec<Binary> = self
+                .head
+                .package(head_id)
+                .bins()
+                .map(|t| Binary { name: t.name.clone(), package: package.name.clone() })
+                .collect();
+            for binary in bins {
+                let reason = Reason {
+                    kind,
+                    path: Some(path.to_owned()),
+                    package: Some(what.to_owned()),
+                    chain: chain.clone(),
+                };
+                self.add(binary, reason);
+            }
+        }
+    }
+
+    fn binary_changed(&mut self, package: &str, name: &str, path: &str) {
+        let Some(id) = self.head.package_by_name(package) else { return };
+        if !self.head.package(id).bins().any(|t| t.name == name) {
+            return;
+        }
+        self.build_packages.insert(package.to_owned());
+        let binary = Binary { name: name.to_owned(), package: package.to_owned() };
+        let reason = Reason {
+            kind: ReasonKind::Path,
+            path: Some(path.to_owned()),
+            package: Some(package.to_owned()),
+            chain: vec![package.to_owned()],
+        };
+        self.add(binary, reason);
+    }
+
+    fn finish(self, spawns: &BTreeMap<String, Vec<String>>) -> Result<Affected> {
+        let head = self.head;
+        let mut wanted = self.build_packages;
+        if self.mode == Mode::Tests {
+            wanted.extend(self.test_packages);
+        }
+        let packages = head
+            .packages()
+            .filter(|(_, p)| wanted.contains(&p.name))
+            .map(|(_, p)| p.name.clone())
+            .collect();
+        let pairs = spawn_pairs(head, spawns);
+        let mut reasons = self.reasons;
+        let binaries = head
+            .order_binaries(reasons.keys().cloned().collect::<Vec<_>>(), &pairs)?
+            .into_iter()
+            .map(|binary| {
+                let mut list: Vec<Reason> =
+                    reasons.remove(&binary).unwrap_or_default().into_values().collect();
+                list.sort_by(|a, b| (a.kind, a.chain.len()).cmp(&(b.kind, b.chain.len())));
+                AffectedBinary { binary, reasons: list }
+            })
+            .collect();
+        Ok(Affected { packages, binaries })
+    }
+}
+
+/// Resolves spawn edges given by binary name to binaries of `graph`. A name that several
+/// packages use stands for each of them.
+pub fn spawn_pairs(graph: &WorkspaceGraph, spawns: &BTreeMap<String, Vec<String>>) -> Vec<(Binary, Binary)> {
+    let mut by_name: BTreeMap<String, Vec<Binary>> = BTreeMap::new();
+    for (_, binary) in graph.binaries() {
+        by_name.entry(binary.name.clone()).or_default().push(binary);
+    }
+    let mut pairs = Vec::new();
+    for (spawner, spawned) in spawns {
+        for a in by_name.get(spawner).into_iter().flatten() {
+            for name in spawned {
+                for b in by_name.get(name).into_iter().flatten() {
+                    pairs.push((a.clone(), b.clone()));
+                }
+            }
+        }
+    }
+    pairs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_files_above_the_workspace() {
+        assert!(is_global_above("rust-toolchain.toml", "ws"));
+        assert!(is_global_above(".cargo/config.toml", "a/ws"));
+        assert!(is_global_above("a/.cargo/config.toml", "a/ws"));
+        assert!(!is_global_above("b/.cargo/config.toml", "a/ws"));
+        assert!(!is_global_above("xrust-toolchain.toml", "ws"));
+        assert!(!is_global_above("README.md", "ws"));
+    }
+}

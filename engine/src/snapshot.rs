@@ -1,0 +1,134 @@
+//! The workspace at one end of a comparison: its graph, lock file and configuration, read
+//! from the disk or from a commit.
+//!
+//! For a commit that is not checked out, the graph must come from that commit, not from the
+//! files on disk. `cargo metadata` only reads files, so the commit's manifests are written to a
+//! temporary directory, together with empty stand-ins for every `.rs` file (cargo discovers
+//! targets by their existence, never by their content), and cargo runs there.
+
+use std::path::{Path, PathBuf};
+
+use cargo_metadata::MetadataCommand;
+use gix::ObjectId;
+use rbee_graph_model::{Lockfile, WorkspaceGraph};
+
+use crate::config::Config;
+use crate::error::{Error, Result, one_line};
+use crate::repo::Repo;
+
+/// The workspace at one end.
+pub struct Snapshot {
+    /// The graph.
+    pub graph: WorkspaceGraph,
+    /// The parsed `Cargo.lock`, if the workspace had one.
+    pub lock: Option<Lockfile>,
+    /// `[workspace.metadata.rbee-graph]`.
+    pub config: Config,
+}
+
+/// The workspace as it is on disk, and the facts needed to find it at other commits.
+pub struct Worktree {
+    /// The workspace on disk.
+    pub snapshot: Snapshot,
+    /// The repository holding it.
+    pub repo: Repo,
+    /// The workspace root, absolute.
+    pub workspace_root: PathBuf,
+    /// Cargo's target directory, absolute.
+    pub target_directory: PathBuf,
+}
+
+/// Loads the workspace whose manifest is `manifest_path` (or the one holding the current
+/// directory, as cargo finds it) and the repository around it.
+pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
+    if let Some(path) = manifest_path
+        && !path.is_file()
+    {
+        return Err(Error::ManifestNotFound(path.to_owned()));
+    }
+    let metadata = cargo_metadata(manifest_path, "")?;
+    let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
+    let repo = Repo::discover(&workspace_root)?;
+    let lock_path = workspace_root.join("Cargo.lock");
+    let lock = match std::fs::read(&lock_path) {
+        Ok(bytes) => Some(parse_lock(&bytes, "")?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::Io { path: lock_path, source: e }),
+    };
+    let graph = WorkspaceGraph::from_metadata(&metadata, lock.as_ref(), repo.workdir())?;
+    let config = Config::from_workspace_metadata(graph.workspace_metadata())?;
+    Ok(Worktree {
+        snapshot: Snapshot { graph, lock, config },
+        target_directory: metadata.target_directory.into_std_path_buf(),
+        workspace_root,
+        repo,
+    })
+}
+
+/// Loads the workspace rooted at `workspace_root` (repository-relative) as `commit` has it.
+/// `None` when the commit has no manifest there (the workspace did not exist yet).
+pub fn load_commit(repo: &Repo, commit: ObjectId, workspace_root: &str) -> Result<Option<Snapshot>> {
+    let join = |name: &str| {
+        if workspace_root.is_empty() { name.to_owned() } else { format!("{workspace_root}/{name}") }
+    };
+    if repo.read_at(commit, &join("Cargo.toml"))?.is_none() {
+        return Ok(None);
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("rbee-graph-")
+        .tempdir()
+        .map_err(Error::io(std::env::temp_dir()))?;
+    // Canonical, so that cargo's absolute paths strip cleanly (macOS /tmp is a symlink).
+    let root = dir.path().canonicalize().map_err(Error::io(dir.path()))?;
+    for file in repo.files_at(commit)? {
+        let is_manifest = file.path == "Cargo.toml" || file.path.ends_with("/Cargo.toml");
+        if !is_manifest && !file.path.ends_with(".rs") {
+            continue;
+        }
+        let dest = root.join(&file.path);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
+        }
+        let content = if is_manifest { repo.read_blob(file.id)? } else { Vec::new() };
+        std::fs::write(&dest, content).map_err(Error::io(&dest))?;
+    }
+    let at = format!(" at {}", short(commit));
+    let metadata = cargo_metadata(Some(&root.join(join("Cargo.toml"))), &at)?;
+    let lock = match repo.read_at(commit, &join("Cargo.lock"))? {
+        Some(bytes) => Some(parse_lock(&bytes, &at)?),
+        None => None,
+    };
+    let graph = WorkspaceGraph::from_metadata(&metadata, lock.as_ref(), &root)?;
+    let config = Config::from_workspace_metadata(graph.workspace_metadata())?;
+    Ok(Some(Snapshot { graph, lock, config }))
+}
+
+fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metadata::Metadata> {
+    let mut command = MetadataCommand::new();
+    command.no_deps();
+    if let Some(path) = manifest_path {
+        command.manifest_path(path);
+    }
+    command.exec().map_err(|e| {
+        let message = match e {
+            cargo_metadata::Error::CargoMetadata { stderr } => one_line(&stderr),
+            cargo_metadata::Error::Io(io) => format!("cannot run cargo ({io}); is cargo installed and on PATH?"),
+            other => one_line(&other.to_string()),
+        };
+        Error::CargoMetadata { at: at.to_owned(), message }
+    })
+}
+
+fn parse_lock(bytes: &[u8], at: &str) -> Result<Lockfile> {
+    let text = String::from_utf8_lossy(bytes);
+    Lockfile::parse(&text).map_err(|source| Error::Lockfile {
+        file: "Cargo.lock".to_owned(),
+        at: at.to_owned(),
+        source,
+    })
+}
+
+/// The abbreviated form of a commit id, for messages.
+pub(crate) fn short(id: ObjectId) -> String {
+    id.to_hex_with_len(12).to_string()
+}

@@ -1,0 +1,53 @@
+//! The pure model of rbee-graph: which packages and binaries a Cargo workspace has, how they
+//! depend on each other and on external crates, which package owns a path, and in what order
+//! things must be built.
+//!
+//! This crate does no git and no process spawning. It is fed text that somebody else produced:
+//! the JSON of `cargo metadata --format-version 1 --no-deps` and the contents of `Cargo.lock`.
+//! The engine crate gathers those (from the disk or from any commit) and asks the questions.
+//!
+//! # A tour
+//!
+//! - [`WorkspaceGraph`] is the model. Build it with [`WorkspaceGraph::from_metadata_json`]. Its
+//!   nodes are [`Package`]s (workspace members and the path packages they use) and
+//!   [`ExternalPackage`]s (registry and git crates from the lock file). Edges point from a
+//!   dependent to its dependency and carry a [`DepKind`]. A package's bins use its lib; that edge
+//!   is implicit in [`Package::targets`].
+//! - [`Lockfile`] parses `Cargo.lock`; [`Lockfile::changed_entries`] compares two of them.
+//! - Paths are repository-relative strings with `/` separators ([`RepoPath`]), so the same graph
+//!   answers for a checkout on disk and for a commit materialized somewhere else.
+//! - [`WorkspaceGraph::owner`] says which package owns a path (the innermost one).
+//! - [`WorkspaceGraph::dependents`] walks the reverse closure, remembering the chain of packages.
+//! - [`WorkspaceGraph::build_order`] is the topological order, dependencies first, ties by name.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), rbee_graph_model::Error> {
+//! let metadata = std::fs::read_to_string("testdata/metadata/rbee.json").unwrap();
+//! let lock = std::fs::read_to_string("testdata/repos/rbee/Cargo.lock").unwrap();
+//! let graph = rbee_graph_model::WorkspaceGraph::from_metadata_json(&metadata, Some(&lock), "/repo")?;
+//! for package in graph.build_order() {
+//!     println!("{}", graph.package(package).name);
+//! }
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod closure;
+mod edge;
+mod error;
+mod lockfile;
+mod metadata;
+mod order;
+mod ownership;
+mod package;
+mod path;
+mod workspace;
+
+pub use closure::Dependents;
+pub use edge::DepKind;
+pub use error::Error;
+pub use ownership::PathRole;
+pub use lockfile::{LockEntry, LockKey, Lockfile};
+pub use package::{Binary, ExternalPackage, Package, Target, TargetKind};
+pub use path::RepoPath;
+pub use workspace::{Node, NodeId, PackageId, WorkspaceGraph};
