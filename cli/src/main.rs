@@ -54,14 +54,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 manifest_path: args.workspace.manifest_path,
                 base: args.base,
                 head: args.head,
-                mode: if args.tests { Mode::Tests } else { Mode::Binaries },
+                mode: if args.tests {
+                    Mode::Tests
+                } else {
+                    Mode::Binaries
+                },
             };
             let report = rbee_graph_engine::affected(&options)?;
             output::affected(&mut out, &report, options.mode, args.format)?;
         }
         Command::Graph(args) => {
-            let worktree =
-                rbee_graph_engine::snapshot::load_worktree(args.workspace.manifest_path.as_deref())?;
+            let worktree = rbee_graph_engine::snapshot::load_worktree(
+                args.workspace.manifest_path.as_deref(),
+            )?;
             output::graph(&mut out, &worktree.snapshot, args.format)?;
         }
     }
@@ -80,8 +85,14 @@ fn init_logging() {
         .init();
 }
 
+/// A closed stdout (`rbee-graph affected | head -1`) is not an error worth reporting.
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().map(|e| e.kind()) == broken
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .and_then(|e| e.io_error_kind())
+                == broken
+    })
 }

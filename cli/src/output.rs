@@ -137,7 +137,13 @@ fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> a
     if report.affected.binaries.is_empty() {
         writeln!(out, "no binaries affected")?;
     }
-    let width = report.affected.binaries.iter().map(|b| label(b).len()).max().unwrap_or(0);
+    let width = report
+        .affected
+        .binaries
+        .iter()
+        .map(|b| label(b).len())
+        .max()
+        .unwrap_or(0);
     for binary in &report.affected.binaries {
         let reason = binary.reasons.first().map(describe).unwrap_or_default();
         writeln!(out, "{:width$}  {reason}", label(binary))?;
@@ -164,7 +170,9 @@ fn describe(reason: &Reason) -> String {
             reason.package.as_deref().unwrap_or("?")
         ),
         ReasonKind::Global => format!("{path} changed (read by every build)"),
-        ReasonKind::Unowned => format!("{path} changed (outside every package; a build may read it)"),
+        ReasonKind::Unowned => {
+            format!("{path} changed (outside every package; a build may read it)")
+        }
     }
 }
 
@@ -220,9 +228,12 @@ pub fn graph(out: &mut impl Write, snapshot: &Snapshot, format: GraphFormat) -> 
                     let mut dependencies: Vec<DependencyJson> = graph
                         .dependencies(id)
                         .map(|(dep, kind)| match graph.node(dep) {
-                            Node::Package(d) => {
-                                DependencyJson { name: &d.name, version: None, kind, external: false }
-                            }
+                            Node::Package(d) => DependencyJson {
+                                name: &d.name,
+                                version: None,
+                                kind,
+                                external: false,
+                            },
                             Node::External(e) => DependencyJson {
                                 name: &e.name,
                                 version: Some(&e.version),
@@ -257,7 +268,12 @@ pub fn graph(out: &mut impl Write, snapshot: &Snapshot, format: GraphFormat) -> 
                 .iter()
                 .flat_map(|(from, to)| to.iter().map(move |to| SpawnJson { from, to }))
                 .collect();
-            let doc = GraphJson { schema: SCHEMA, workspace_root: graph.workspace_root(), packages, spawns };
+            let doc = GraphJson {
+                schema: SCHEMA,
+                workspace_root: graph.workspace_root(),
+                packages,
+                spawns,
+            };
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }
@@ -266,14 +282,31 @@ pub fn graph(out: &mut impl Write, snapshot: &Snapshot, format: GraphFormat) -> 
             writeln!(out, "    rankdir=LR;")?;
             writeln!(out, "    node [fontname=\"Helvetica\"];")?;
             for (id, package) in graph.members() {
-                writeln!(out, "    {} [shape=box, label={}];", quote(&package_node(&package.name)), quote(&package.name))?;
+                writeln!(
+                    out,
+                    "    {} [shape=box, label={}];",
+                    quote(&package_node(&package.name)),
+                    quote(&package.name)
+                )?;
                 for bin in package.bins() {
                     let node = bin_node(&package.name, &bin.name);
-                    writeln!(out, "    {} [shape=ellipse, style=filled, fillcolor=\"#e8f0fe\", label={}];", quote(&node), quote(&bin.name))?;
-                    writeln!(out, "    {} -> {} [style=solid, color=gray];", quote(&node), quote(&package_node(&package.name)))?;
+                    writeln!(
+                        out,
+                        "    {} [shape=ellipse, style=filled, fillcolor=\"#e8f0fe\", label={}];",
+                        quote(&node),
+                        quote(&bin.name)
+                    )?;
+                    writeln!(
+                        out,
+                        "    {} -> {} [style=solid, color=gray];",
+                        quote(&node),
+                        quote(&package_node(&package.name))
+                    )?;
                 }
                 for (dep, kind) in graph.dependencies(id) {
-                    let Node::Package(dep) = graph.node(dep) else { continue };
+                    let Node::Package(dep) = graph.node(dep) else {
+                        continue;
+                    };
                     let style = match kind {
                         DepKind::Normal => "solid",
                         DepKind::Build => "dashed",
@@ -288,7 +321,9 @@ pub fn graph(out: &mut impl Write, snapshot: &Snapshot, format: GraphFormat) -> 
                     )?;
                 }
             }
-            for (spawner, spawned) in rbee_graph_engine::rules::spawn_pairs(graph, &snapshot.config.spawns) {
+            for (spawner, spawned) in
+                rbee_graph_engine::rules::spawn_pairs(graph, &snapshot.config.spawns)
+            {
                 writeln!(
                     out,
                     "    {} -> {} [style=bold, color=\"#d93025\", label=\"spawns\"];",

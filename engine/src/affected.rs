@@ -63,7 +63,10 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
     let base = repo.merge_base(base_commit, head_commit, (&options.base, head_name))?;
 
     let (paths, head) = match &options.head {
-        Some(_) => (repo.changed_between(base, head_commit)?, Head::Commit(head_commit)),
+        Some(_) => (
+            repo.changed_between(base, head_commit)?,
+            Head::Commit(head_commit),
+        ),
         None => (repo.changed_in_worktree(base)?, Head::Worktree),
     };
     tracing::debug!(changed = paths.len(), base = %base, "compared");
@@ -108,7 +111,12 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
         spawns: &head_snapshot.config.spawns,
     };
     let affected = rules::affected(&rules, &change, options.mode)?;
-    Ok(AffectedReport { base, head, changed_paths: paths.into_iter().collect(), affected })
+    Ok(AffectedReport {
+        base,
+        head,
+        changed_paths: paths.into_iter().collect(),
+        affected,
+    })
 }
 
 /// Whether a change to `path` can change what `cargo metadata --no-deps` reports: manifests,
@@ -126,12 +134,19 @@ fn shapes_the_graph(path: &str) -> bool {
 }
 
 fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") }
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 fn no_workspace(rev: &str, root: &str) -> Error {
     Error::UnknownRevision {
         rev: rev.to_owned(),
-        reason: format!("it has no workspace manifest at `{}`", join(root, "Cargo.toml")),
+        reason: format!(
+            "it has no workspace manifest at `{}`",
+            join(root, "Cargo.toml")
+        ),
     }
 }

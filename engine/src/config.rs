@@ -53,7 +53,10 @@ pub struct AutoBuild {
 
 impl Default for AutoBuild {
     fn default() -> Self {
-        AutoBuild { default: true, per_binary: BTreeMap::new() }
+        AutoBuild {
+            default: true,
+            per_binary: BTreeMap::new(),
+        }
     }
 }
 
@@ -82,7 +85,9 @@ enum RawAutoBuild {
 impl Config {
     /// Reads the `rbee-graph` table out of `[workspace.metadata]` as cargo reported it.
     pub fn from_workspace_metadata(metadata: &serde_json::Value) -> Result<Config> {
-        let Some(table) = metadata.get("rbee-graph") else { return Ok(Config::default()) };
+        let Some(table) = metadata.get("rbee-graph") else {
+            return Ok(Config::default());
+        };
         let raw: Raw = serde_json::from_value(table.clone()).map_err(|e| {
             let message = e.to_string();
             // serde names the unknown field in backticks; the key is what the user must fix.
@@ -95,10 +100,16 @@ impl Config {
         })?;
         let auto_build = match raw.auto_build {
             None => AutoBuild::default(),
-            Some(RawAutoBuild::All(default)) => AutoBuild { default, per_binary: BTreeMap::new() },
+            Some(RawAutoBuild::All(default)) => AutoBuild {
+                default,
+                per_binary: BTreeMap::new(),
+            },
             Some(RawAutoBuild::PerBinary(mut map)) => {
                 let default = map.remove("default").unwrap_or(true);
-                AutoBuild { default, per_binary: map }
+                AutoBuild {
+                    default,
+                    per_binary: map,
+                }
             }
         };
         let config = Config {
@@ -125,14 +136,20 @@ pub(crate) fn glob_set(key: &str, patterns: &[impl AsRef<str>]) -> Result<GlobSe
     for pattern in patterns {
         builder.add(glob(key, pattern.as_ref())?);
     }
-    builder.build().map_err(|e| Error::Config { key: key.to_owned(), message: e.to_string() })
+    builder.build().map_err(|e| Error::Config {
+        key: key.to_owned(),
+        message: e.to_string(),
+    })
 }
 
 pub(crate) fn glob(key: &str, pattern: &str) -> Result<Glob> {
     globset::GlobBuilder::new(pattern)
         .literal_separator(true)
         .build()
-        .map_err(|e| Error::Config { key: key.to_owned(), message: e.to_string() })
+        .map_err(|e| Error::Config {
+            key: key.to_owned(),
+            message: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -168,7 +185,13 @@ mod tests {
     fn errors_name_the_key() {
         let typo = Config::from_workspace_metadata(&json!({"rbee-graph": {"spawn": {}}}));
         assert!(typo.unwrap_err().to_string().contains("rbee-graph.spawn`"));
-        let bad_glob = Config::from_workspace_metadata(&json!({"rbee-graph": {"ignore": ["a/[b"]}}));
-        assert!(bad_glob.unwrap_err().to_string().contains("rbee-graph.ignore`"));
+        let bad_glob =
+            Config::from_workspace_metadata(&json!({"rbee-graph": {"ignore": ["a/[b"]}}));
+        assert!(
+            bad_glob
+                .unwrap_err()
+                .to_string()
+                .contains("rbee-graph.ignore`")
+        );
     }
 }

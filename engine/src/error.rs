@@ -12,7 +12,9 @@ pub enum Error {
     #[error("the repository at {} has no work tree; run rbee-graph in a checkout, not a bare repository", .0.display())]
     BareRepository(PathBuf),
     /// A revision the user named does not exist.
-    #[error("unknown revision `{rev}`: {reason}; check the name, or fetch it (`git fetch origin`) in a shallow clone")]
+    #[error(
+        "unknown revision `{rev}`: {reason}; check the name, or fetch it (`git fetch origin`) in a shallow clone"
+    )]
     UnknownRevision {
         /// What the user typed.
         rev: String,
@@ -85,11 +87,20 @@ impl Error {
 
 /// Reduces a multi-line message (cargo's, git's) to its most telling line.
 pub(crate) fn one_line(message: &str) -> String {
-    let lines: Vec<&str> = message.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     // Cargo prints `error: ...` first and `Caused by:` details after; the first error line
     // together with the last cause says the most.
-    let first = lines.iter().find(|l| l.starts_with("error")).or(lines.first());
-    let first = first.map(|l| l.trim_start_matches("error:").trim()).unwrap_or("");
+    let first = lines
+        .iter()
+        .find(|l| l.starts_with("error"))
+        .or(lines.first());
+    let first = first
+        .map(|l| l.trim_start_matches("error:").trim())
+        .unwrap_or("");
     match lines.last() {
         Some(last) if lines.len() > 1 && *last != first && !last.starts_with("error") => {
             format!("{first}: {last}")

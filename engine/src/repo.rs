@@ -41,7 +41,10 @@ impl Repo {
 
     /// Resolves `rev` (a branch, tag, sha, `HEAD~2`, `origin/main`, ...) to a commit.
     pub fn resolve_commit(&self, rev: &str) -> Result<ObjectId> {
-        let unknown = |reason: String| Error::UnknownRevision { rev: rev.to_owned(), reason };
+        let unknown = |reason: String| Error::UnknownRevision {
+            rev: rev.to_owned(),
+            reason,
+        };
         let id = self
             .repo
             .rev_parse_single(BStr::new(rev))
@@ -70,11 +73,15 @@ impl Repo {
         }
         match self.repo.merge_base(a, b) {
             Ok(Some(id)) => Ok(id.detach()),
-            Ok(None) => Err(Error::NoMergeBase { base: names.0.to_owned(), head: names.1.to_owned() }),
+            Ok(None) => Err(Error::NoMergeBase {
+                base: names.0.to_owned(),
+                head: names.1.to_owned(),
+            }),
             // gix reports "no merge base" as an error too.
-            Err(e) if e.to_string().contains("No merge base") => {
-                Err(Error::NoMergeBase { base: names.0.to_owned(), head: names.1.to_owned() })
-            }
+            Err(e) if e.to_string().contains("No merge base") => Err(Error::NoMergeBase {
+                base: names.0.to_owned(),
+                head: names.1.to_owned(),
+            }),
             Err(e) => Err(Error::git(e)),
         }
     }
@@ -141,7 +148,8 @@ impl Repo {
                 }
             }
         }
-        let mut changed: BTreeSet<String> = staged.symmetric_difference(&on_disk).cloned().collect();
+        let mut changed: BTreeSet<String> =
+            staged.symmetric_difference(&on_disk).cloned().collect();
         for path in staged.intersection(&on_disk) {
             if self.disk_differs_from(&tree, path)? {
                 changed.insert(path.clone());
@@ -153,8 +161,12 @@ impl Repo {
     /// Whether the file at `path` on disk has other content than `tree` records for it.
     fn disk_differs_from(&self, tree: &gix::Tree<'_>, path: &str) -> Result<bool> {
         let recorded = tree.lookup_entry_by_path(path).map_err(Error::git)?;
-        let Some(recorded) = recorded else { return Ok(true) };
-        let Some(on_disk) = self.hash_on_disk(path)? else { return Ok(true) };
+        let Some(recorded) = recorded else {
+            return Ok(true);
+        };
+        let Some(on_disk) = self.hash_on_disk(path)? else {
+            return Ok(true);
+        };
         Ok(on_disk != recorded.object_id())
     }
 
@@ -163,7 +175,12 @@ impl Repo {
         let full = self.workdir.join(path);
         let bytes = match std::fs::symlink_metadata(&full) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::Io { path: full, source: e }),
+            Err(e) => {
+                return Err(Error::Io {
+                    path: full,
+                    source: e,
+                });
+            }
             Ok(meta) if meta.file_type().is_symlink() => {
                 let target = std::fs::read_link(&full).map_err(Error::io(&full))?;
                 target.as_os_str().as_encoded_bytes().to_vec()
@@ -197,12 +214,17 @@ impl Repo {
     pub fn files_at(&self, commit: ObjectId) -> Result<Vec<TreeFile>> {
         let tree = self.tree_of(commit)?;
         let mut recorder = gix::traverse::tree::Recorder::default();
-        tree.traverse().breadthfirst(&mut recorder).map_err(Error::git)?;
+        tree.traverse()
+            .breadthfirst(&mut recorder)
+            .map_err(Error::git)?;
         Ok(recorder
             .records
             .into_iter()
             .filter(|e| e.mode.is_blob())
-            .map(|e| TreeFile { path: e.filepath.to_str_lossy().into_owned(), id: e.oid })
+            .map(|e| TreeFile {
+                path: e.filepath.to_str_lossy().into_owned(),
+                id: e.oid,
+            })
             .collect())
     }
 }

@@ -9,9 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use globset::{GlobMatcher, GlobSet};
-use rbee_graph_model::{
-    Binary, DepKind, LockKey, NodeId, PackageId, PathRole, WorkspaceGraph,
-};
+use rbee_graph_model::{Binary, DepKind, LockKey, NodeId, PackageId, PathRole, WorkspaceGraph};
 
 use crate::config::{self, Config};
 use crate::error::Result;
@@ -94,8 +92,12 @@ const GLOBAL_FILES: &[&str] = &[
 
 /// Of those, the ones that also count in any directory above the workspace root (rustup and
 /// cargo look for them upwards).
-const GLOBAL_FILES_ABOVE: &[&str] =
-    &["rust-toolchain", "rust-toolchain.toml", ".cargo/config", ".cargo/config.toml"];
+const GLOBAL_FILES_ABOVE: &[&str] = &[
+    "rust-toolchain",
+    "rust-toolchain.toml",
+    ".cargo/config",
+    ".cargo/config.toml",
+];
 
 enum Class {
     Global,
@@ -109,13 +111,19 @@ enum Class {
 impl PathRules {
     /// Compiles the default rules plus the configured globs.
     pub fn new(workspace_root: &str, config: &Config) -> Result<PathRules> {
-        let mut ignore: Vec<String> = config::DEFAULT_IGNORE.iter().map(|s| s.to_string()).collect();
+        let mut ignore: Vec<String> = config::DEFAULT_IGNORE
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         ignore.extend(config.ignore.iter().cloned());
         let owners = config
             .owners
             .iter()
             .map(|(pattern, packages)| {
-                Ok((config::glob("owners", pattern)?.compile_matcher(), packages.clone()))
+                Ok((
+                    config::glob("owners", pattern)?.compile_matcher(),
+                    packages.clone(),
+                ))
             })
             .collect::<Result<_>>()?;
         Ok(PathRules {
@@ -133,7 +141,11 @@ impl PathRules {
     fn classify(&self, graph: &WorkspaceGraph, path: &str) -> Class {
         let root = self.workspace_root.as_str();
         let Some(rel) = strip_dir(path, root) else {
-            return if is_global_above(path, root) { Class::Global } else { Class::Ignored };
+            return if is_global_above(path, root) {
+                Class::Global
+            } else {
+                Class::Ignored
+            };
         };
         if GLOBAL_FILES.contains(&rel) || self.global.is_match(rel) {
             return Class::Global;
@@ -205,18 +217,32 @@ pub struct Change<'a> {
 /// Applies the rules.
 pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Affected> {
     let mut collector = Collector::new(change.head, mode);
-    for graph in std::iter::once(change.head).chain(change.base) {
-        for path in change.paths {
-            match rules.classify(graph, path) {
+    let graphs: Vec<&WorkspaceGraph> = std::iter::once(change.head).chain(change.base).collect();
+    for path in change.paths {
+        let classes: Vec<(&WorkspaceGraph, Class)> = graphs
+            .iter()
+            .map(|&graph| (graph, rules.classify(graph, path)))
+            .collect();
+        // A package added or removed between the ends owns its files at one end only; at the
+        // other end they look unowned. Owned wins: the file belongs to that package.
+        let owned = classes
+            .iter()
+            .any(|(_, c)| matches!(c, Class::InPackage(..) | Class::Owners(_)));
+        for (graph, class) in classes {
+            match class {
                 Class::Global => collector.everything(ReasonKind::Global, path),
-                Class::Unowned => collector.everything(ReasonKind::Unowned, path),
-                Class::Ignored | Class::LockFile => {}
-                Class::InPackage(id, PathRole::Package) => collector.package_changed(graph, id, path),
+                Class::Unowned if !owned => collector.everything(ReasonKind::Unowned, path),
+                Class::Unowned | Class::Ignored | Class::LockFile => {}
+                Class::InPackage(id, PathRole::Package) => {
+                    collector.package_changed(graph, id, path)
+                }
                 Class::InPackage(id, PathRole::Binary(name)) => {
                     collector.binary_changed(graph.package(id).name.as_str(), &name, path)
                 }
                 Class::InPackage(id, PathRole::TestOnly) => {
-                    collector.test_packages.insert(graph.package(id).name.clone());
+                    collector
+                        .test_packages
+                        .insert(graph.package(id).name.clone());
                 }
                 Class::Owners(packages) => {
                     for name in packages {
@@ -227,6 +253,8 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
                 }
             }
         }
+    }
+    for &graph in &graphs {
         for key in change.lock_entries {
             if let Some(id) = graph.external(key) {
                 collector.reach(graph, id, ReasonKind::Lockfile, "Cargo.lock", &key.name);
@@ -259,7 +287,11 @@ impl<'h> Collector<'h> {
 
     fn add(&mut self, binary: Binary, reason: Reason) {
         let key = (reason.kind, reason.package.clone().unwrap_or_default());
-        self.reasons.entry(binary).or_default().entry(key).or_insert(reason);
+        self.reasons
+            .entry(binary)
+            .or_default()
+            .entry(key)
+            .or_insert(reason);
     }
 
     /// A global or unowned path: every binary of the head.
@@ -269,7 +301,12 @@ impl<'h> Collector<'h> {
             self.build_packages.insert(package.name.clone());
         }
         for (_, binary) in all {
-            let reason = Reason { kind, path: Some(path.to_owned()), package: None, chain: vec![] };
+            let reason = Reason {
+                kind,
+                path: Some(path.to_owned()),
+                package: None,
+                chain: vec![],
+            };
             self.add(binary, reason);
         }
     }
@@ -281,7 +318,14 @@ impl<'h> Collector<'h> {
 
     /// Everything that reaches `seed` in `graph` through normal and build edges is affected;
     /// the seed's own binaries get kind `Path` when a path changed.
-    fn reach(&mut self, graph: &WorkspaceGraph, seed: NodeId, kind: ReasonKind, path: &str, what: &str) {
+    fn reach(
+        &mut self,
+        graph: &WorkspaceGraph,
+        seed: NodeId,
+        kind: ReasonKind,
+        path: &str,
+        what: &str,
+    ) {
         let dependents = graph.dependents(seed, DepKind::reaches_binaries);
         let mut reached: Vec<NodeId> = dependents.iter().collect();
         reached.sort();
@@ -291,8 +335,12 @@ impl<'h> Collector<'h> {
                     self.test_packages.insert(graph.name(dev).to_owned());
                 }
             }
-            let rbee_graph_model::Node::Package(package) = graph.node(id) else { continue };
-            let Some(head_id) = self.head.package_by_name(&package.name) else { continue };
+            let rbee_graph_model::Node::Package(package) = graph.node(id) else {
+                continue;
+            };
+            let Some(head_id) = self.head.package_by_name(&package.name) else {
+                continue;
+            };
             self.build_packages.insert(package.name.clone());
             let chain: Vec<String> = dependents
                 .chain(id)
@@ -300,12 +348,19 @@ impl<'h> Collector<'h> {
                 .into_iter()
                 .map(|n| graph.name(n).to_owned())
                 .collect();
-            let kind = if kind == ReasonKind::Dependency && id == seed { ReasonKind::Path } else { kind };
+            let kind = if kind == ReasonKind::Dependency && id == seed {
+                ReasonKind::Path
+            } else {
+                kind
+            };
             let bins: Vec<Binary> = self
                 .head
                 .package(head_id)
                 .bins()
-                .map(|t| Binary { name: t.name.clone(), package: package.name.clone() })
+                .map(|t| Binary {
+                    name: t.name.clone(),
+                    package: package.name.clone(),
+                })
                 .collect();
             for binary in bins {
                 let reason = Reason {
@@ -320,12 +375,17 @@ impl<'h> Collector<'h> {
     }
 
     fn binary_changed(&mut self, package: &str, name: &str, path: &str) {
-        let Some(id) = self.head.package_by_name(package) else { return };
+        let Some(id) = self.head.package_by_name(package) else {
+            return;
+        };
         if !self.head.package(id).bins().any(|t| t.name == name) {
             return;
         }
         self.build_packages.insert(package.to_owned());
-        let binary = Binary { name: name.to_owned(), package: package.to_owned() };
+        let binary = Binary {
+            name: name.to_owned(),
+            package: package.to_owned(),
+        };
         let reason = Reason {
             kind: ReasonKind::Path,
             path: Some(path.to_owned()),
@@ -352,10 +412,16 @@ impl<'h> Collector<'h> {
             .order_binaries(reasons.keys().cloned().collect::<Vec<_>>(), &pairs)?
             .into_iter()
             .map(|binary| {
-                let mut list: Vec<Reason> =
-                    reasons.remove(&binary).unwrap_or_default().into_values().collect();
-                list.sort_by(|a, b| (a.kind, a.chain.len()).cmp(&(b.kind, b.chain.len())));
-                AffectedBinary { binary, reasons: list }
+                let mut list: Vec<Reason> = reasons
+                    .remove(&binary)
+                    .unwrap_or_default()
+                    .into_values()
+                    .collect();
+                list.sort_by_key(|r| (r.kind, r.chain.len()));
+                AffectedBinary {
+                    binary,
+                    reasons: list,
+                }
             })
             .collect();
         Ok(Affected { packages, binaries })
@@ -364,7 +430,10 @@ impl<'h> Collector<'h> {
 
 /// Resolves spawn edges given by binary name to binaries of `graph`. A name that several
 /// packages use stands for each of them.
-pub fn spawn_pairs(graph: &WorkspaceGraph, spawns: &BTreeMap<String, Vec<String>>) -> Vec<(Binary, Binary)> {
+pub fn spawn_pairs(
+    graph: &WorkspaceGraph,
+    spawns: &BTreeMap<String, Vec<String>>,
+) -> Vec<(Binary, Binary)> {
     let mut by_name: BTreeMap<String, Vec<Binary>> = BTreeMap::new();
     for (_, binary) in graph.binaries() {
         by_name.entry(binary.name.clone()).or_default().push(binary);

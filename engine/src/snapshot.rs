@@ -53,12 +53,21 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
     let lock = match std::fs::read(&lock_path) {
         Ok(bytes) => Some(parse_lock(&bytes, "")?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::Io { path: lock_path, source: e }),
+        Err(e) => {
+            return Err(Error::Io {
+                path: lock_path,
+                source: e,
+            });
+        }
     };
     let graph = WorkspaceGraph::from_metadata(&metadata, lock.as_ref(), repo.workdir())?;
     let config = Config::from_workspace_metadata(graph.workspace_metadata())?;
     Ok(Worktree {
-        snapshot: Snapshot { graph, lock, config },
+        snapshot: Snapshot {
+            graph,
+            lock,
+            config,
+        },
         target_directory: metadata.target_directory.into_std_path_buf(),
         workspace_root,
         repo,
@@ -67,9 +76,17 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
 
 /// Loads the workspace rooted at `workspace_root` (repository-relative) as `commit` has it.
 /// `None` when the commit has no manifest there (the workspace did not exist yet).
-pub fn load_commit(repo: &Repo, commit: ObjectId, workspace_root: &str) -> Result<Option<Snapshot>> {
+pub fn load_commit(
+    repo: &Repo,
+    commit: ObjectId,
+    workspace_root: &str,
+) -> Result<Option<Snapshot>> {
     let join = |name: &str| {
-        if workspace_root.is_empty() { name.to_owned() } else { format!("{workspace_root}/{name}") }
+        if workspace_root.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{workspace_root}/{name}")
+        }
     };
     if repo.read_at(commit, &join("Cargo.toml"))?.is_none() {
         return Ok(None);
@@ -89,7 +106,11 @@ pub fn load_commit(repo: &Repo, commit: ObjectId, workspace_root: &str) -> Resul
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
         }
-        let content = if is_manifest { repo.read_blob(file.id)? } else { Vec::new() };
+        let content = if is_manifest {
+            repo.read_blob(file.id)?
+        } else {
+            Vec::new()
+        };
         std::fs::write(&dest, content).map_err(Error::io(&dest))?;
     }
     let at = format!(" at {}", short(commit));
@@ -100,7 +121,11 @@ pub fn load_commit(repo: &Repo, commit: ObjectId, workspace_root: &str) -> Resul
     };
     let graph = WorkspaceGraph::from_metadata(&metadata, lock.as_ref(), &root)?;
     let config = Config::from_workspace_metadata(graph.workspace_metadata())?;
-    Ok(Some(Snapshot { graph, lock, config }))
+    Ok(Some(Snapshot {
+        graph,
+        lock,
+        config,
+    }))
 }
 
 fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metadata::Metadata> {
@@ -112,10 +137,15 @@ fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metada
     command.exec().map_err(|e| {
         let message = match e {
             cargo_metadata::Error::CargoMetadata { stderr } => one_line(&stderr),
-            cargo_metadata::Error::Io(io) => format!("cannot run cargo ({io}); is cargo installed and on PATH?"),
+            cargo_metadata::Error::Io(io) => {
+                format!("cannot run cargo ({io}); is cargo installed and on PATH?")
+            }
             other => one_line(&other.to_string()),
         };
-        Error::CargoMetadata { at: at.to_owned(), message }
+        Error::CargoMetadata {
+            at: at.to_owned(),
+            message,
+        }
     })
 }
 

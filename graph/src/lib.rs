@@ -24,7 +24,9 @@
 //! # fn main() -> Result<(), rbee_graph_model::Error> {
 //! let metadata = std::fs::read_to_string("testdata/metadata/rbee.json").unwrap();
 //! let lock = std::fs::read_to_string("testdata/repos/rbee/Cargo.lock").unwrap();
-//! let graph = rbee_graph_model::WorkspaceGraph::from_metadata_json(&metadata, Some(&lock), "/repo")?;
+//! let lock = rbee_graph_model::Lockfile::parse(&lock)?;
+//! let repo_root = std::path::Path::new("/repo");
+//! let graph = rbee_graph_model::WorkspaceGraph::from_metadata_json(&metadata, Some(&lock), repo_root)?;
 //! for package in graph.build_order() {
 //!     println!("{}", graph.package(package).name);
 //! }
@@ -46,8 +48,8 @@ mod workspace;
 pub use closure::Dependents;
 pub use edge::DepKind;
 pub use error::Error;
-pub use ownership::PathRole;
 pub use lockfile::{LockEntry, LockKey, Lockfile};
+pub use ownership::PathRole;
 pub use package::{Binary, ExternalPackage, Package, Target, TargetKind};
 pub use path::RepoPath;
 pub use workspace::{Node, NodeId, PackageId, WorkspaceGraph};

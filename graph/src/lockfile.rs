@@ -85,7 +85,11 @@ impl Lockfile {
             }
             entries.insert(
                 key.clone(),
-                LockEntry { key: key.clone(), checksum: raw.checksum.clone(), dependencies },
+                LockEntry {
+                    key: key.clone(),
+                    checksum: raw.checksum.clone(),
+                    dependencies,
+                },
             );
         }
         Ok(Lockfile { entries })
@@ -138,8 +142,16 @@ fn resolve<'a>(spec: &str, by_name: &BTreeMap<&str, Vec<&'a LockKey>>) -> Option
     })
 }
 
+/// toml's errors draw the offending line with a caret over several lines; keep the position
+/// (first line) and the complaint (last line).
 fn one_line(error: &impl std::fmt::Display) -> String {
-    error.to_string().lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_owned()
+    let text = error.to_string();
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    match lines.as_slice() {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [first, .., last] => format!("{first}: {last}"),
+    }
 }
 
 #[cfg(test)]
@@ -177,8 +189,11 @@ checksum = "ccc"
     fn resolves_every_dependency_form() {
         let lock = Lockfile::parse(LOCK).unwrap();
         let app = lock.entries().find(|e| e.key.name == "app").unwrap();
-        let deps: Vec<_> =
-            app.dependencies.iter().map(|k| format!("{} {}", k.name, k.version)).collect();
+        let deps: Vec<_> = app
+            .dependencies
+            .iter()
+            .map(|k| format!("{} {}", k.name, k.version))
+            .collect();
         assert_eq!(deps, ["itoa 1.0.11", "serde 0.9.0", "serde 1.0.1"]);
     }
 
@@ -211,8 +226,16 @@ checksum = "ccc"
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(matches!(Lockfile::parse("[[package]]\nname = 1"), Err(Error::Lockfile(_))));
+        assert!(matches!(
+            Lockfile::parse("[[package]]\nname = 1"),
+            Err(Error::Lockfile(_))
+        ));
         let dangling = "[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\"b\"]\n";
-        assert!(Lockfile::parse(dangling).unwrap_err().to_string().contains("`b`"));
+        assert!(
+            Lockfile::parse(dangling)
+                .unwrap_err()
+                .to_string()
+                .contains("`b`")
+        );
     }
 }

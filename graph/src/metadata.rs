@@ -145,7 +145,10 @@ impl Builder {
             .map(|p| {
                 let mut kinds: BTreeMap<&str, BTreeSet<DepKind>> = BTreeMap::new();
                 for dep in &p.dependencies {
-                    kinds.entry(dep.name.as_str()).or_default().insert(dep.kind.into());
+                    kinds
+                        .entry(dep.name.as_str())
+                        .or_default()
+                        .insert(dep.kind.into());
                 }
                 (p.name.as_str(), kinds)
             })
@@ -160,7 +163,9 @@ impl Builder {
                     None => continue,
                 },
             };
-            let kinds = declared.get(entry.key.name.as_str()).filter(|_| entry.key.source.is_none());
+            let kinds = declared
+                .get(entry.key.name.as_str())
+                .filter(|_| entry.key.source.is_none());
             for dep in &entry.dependencies {
                 let Some(&to) = self.externals.get(dep) else {
                     // Path dependencies are already edges, from the metadata.

@@ -38,9 +38,14 @@ pub(crate) fn packages_in_build_order(
     let mut order = Vec::with_capacity(pending.len());
     while let Some(Reverse((_, n))) = ready.pop() {
         order.push(NodeId(n));
-        for edge in graph.edges_directed(n, PgDirection::Incoming).filter(counts) {
+        for edge in graph
+            .edges_directed(n, PgDirection::Incoming)
+            .filter(counts)
+        {
             let dependent = edge.source();
-            let left = pending.get_mut(&dependent).expect("every package has a count");
+            let left = pending
+                .get_mut(&dependent)
+                .expect("every package has a count");
             *left -= 1;
             if *left == 0 {
                 ready.push(Reverse((graph[dependent].name(), dependent)));
@@ -88,19 +93,25 @@ impl WorkspaceGraph {
     ) -> Result<Vec<Binary>, Error> {
         let binaries: Vec<Binary> = binaries.into_iter().collect();
         let key = |b: &Binary| {
-            let rank = self.package_by_name(&b.package).and_then(|id| self.rank(id));
-            (rank.unwrap_or(usize::MAX), b.name.clone(), b.package.clone())
+            let rank = self
+                .package_by_name(&b.package)
+                .and_then(|id| self.rank(id));
+            (
+                rank.unwrap_or(usize::MAX),
+                b.name.clone(),
+                b.package.clone(),
+            )
         };
         let index: HashMap<&Binary, usize> =
             binaries.iter().enumerate().map(|(i, b)| (b, i)).collect();
         let mut pending = vec![0usize; binaries.len()];
         let mut spawned_by: Vec<Vec<usize>> = vec![Vec::new(); binaries.len()];
         for (spawner, spawned) in spawns {
-            if let (Some(&a), Some(&b)) = (index.get(spawner), index.get(spawned)) {
-                if a != b {
-                    pending[b] += 1;
-                    spawned_by[a].push(b);
-                }
+            if let (Some(&a), Some(&b)) = (index.get(spawner), index.get(spawned))
+                && a != b
+            {
+                pending[b] += 1;
+                spawned_by[a].push(b);
             }
         }
         let mut ready: BinaryHeap<Reverse<(_, usize)>> = (0..binaries.len())

@@ -47,12 +47,19 @@ impl WorkspaceGraph {
     /// bin names it too: whatever is shared counts for everyone.
     pub fn role_of(&self, id: PackageId, path: &str) -> PathRole {
         let package = self.package(id);
-        let Some(dir) = package.dir.as_deref() else { return PathRole::Package };
-        let Some(rel) = crate::path::strip_dir(path, dir) else { return PathRole::Package };
+        let Some(dir) = package.dir.as_deref() else {
+            return PathRole::Package;
+        };
+        let Some(rel) = crate::path::strip_dir(path, dir) else {
+            return PathRole::Package;
+        };
         let is_src = |t: &&crate::Target| t.src_path.as_deref() == Some(path);
-        if package.targets.iter().filter(|t| !t.kind.is_test_only()).any(|t| {
-            t.kind != crate::TargetKind::Bin && is_src(&t)
-        }) {
+        if package
+            .targets
+            .iter()
+            .filter(|t| !t.kind.is_test_only())
+            .any(|t| t.kind != crate::TargetKind::Bin && is_src(&t))
+        {
             return PathRole::Package;
         }
         for bin in package.bins() {
@@ -71,7 +78,12 @@ impl WorkspaceGraph {
         }
         let first = rel.split('/').next().unwrap_or("");
         let in_test_dir = matches!(first, "tests" | "benches" | "examples") && rel.contains('/');
-        if in_test_dir || package.targets.iter().any(|t| t.kind.is_test_only() && is_src(&t)) {
+        if in_test_dir
+            || package
+                .targets
+                .iter()
+                .any(|t| t.kind.is_test_only() && is_src(&t))
+        {
             return PathRole::TestOnly;
         }
         PathRole::Package

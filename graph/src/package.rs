@@ -53,7 +53,10 @@ pub enum TargetKind {
 impl TargetKind {
     /// Whether a target of this kind is only compiled for tests, benches and examples.
     pub fn is_test_only(self) -> bool {
-        matches!(self, TargetKind::Test | TargetKind::Bench | TargetKind::Example)
+        matches!(
+            self,
+            TargetKind::Test | TargetKind::Bench | TargetKind::Example
+        )
     }
 
     pub(crate) fn from_cargo(kinds: &[cargo_metadata::TargetKind]) -> TargetKind {

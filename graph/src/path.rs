@@ -49,8 +49,14 @@ mod tests {
 
     #[test]
     fn relative_paths() {
-        assert_eq!(relative_to(Path::new("/r/a/b"), Path::new("/r")).as_deref(), Some("a/b"));
-        assert_eq!(relative_to(Path::new("/r"), Path::new("/r")).as_deref(), Some(""));
+        assert_eq!(
+            relative_to(Path::new("/r/a/b"), Path::new("/r")).as_deref(),
+            Some("a/b")
+        );
+        assert_eq!(
+            relative_to(Path::new("/r"), Path::new("/r")).as_deref(),
+            Some("")
+        );
         assert_eq!(relative_to(Path::new("/x/a"), Path::new("/r")), None);
     }
 

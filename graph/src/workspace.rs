@@ -109,14 +109,22 @@ impl WorkspaceGraph {
             let mut names: Vec<&str> = p.bins().map(|t| t.name.as_str()).collect();
             names.sort_unstable();
             names.into_iter().map(move |name| {
-                (id, Binary { name: name.to_owned(), package: p.name.clone() })
+                (
+                    id,
+                    Binary {
+                        name: name.to_owned(),
+                        package: p.name.clone(),
+                    },
+                )
             })
         })
     }
 
     /// What `id` depends on directly, with the kind of each edge.
     pub fn dependencies(&self, id: NodeId) -> impl Iterator<Item = (NodeId, DepKind)> + '_ {
-        self.graph.edges(id.0).map(|e| (NodeId(e.target()), *e.weight()))
+        self.graph
+            .edges(id.0)
+            .map(|e| (NodeId(e.target()), *e.weight()))
     }
 
     /// Whether `id` is the package whose manifest is the workspace root manifest.
