@@ -146,7 +146,11 @@ fn resolve<'a>(spec: &str, by_name: &BTreeMap<&str, Vec<&'a LockKey>>) -> Option
 /// (first line) and the complaint (last line).
 fn one_line(error: &impl std::fmt::Display) -> String {
     let text = error.to_string();
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     match lines.as_slice() {
         [] => String::new(),
         [only] => (*only).to_owned(),

@@ -54,17 +54,50 @@ pub(crate) fn packages_in_build_order(
     }
     if order.len() < pending.len() {
         let filtered = EdgeFiltered::from_fn(graph, |e| counts(&e));
-        let mut cycle: Vec<String> = tarjan_scc(&filtered)
+        let scc = tarjan_scc(&filtered)
             .into_iter()
             .find(|scc| scc.len() > 1)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|n| graph[n].name().to_owned())
-            .collect();
-        cycle.sort();
-        return Err(Error::Cycle(cycle));
+            .unwrap_or_default();
+        return Err(Error::Cycle(shortest_cycle(graph, &scc, &counts)));
     }
     Ok(order)
+}
+
+/// One concrete cycle through the alphabetically first package of a strongly connected
+/// component, as names: `a -> b -> a`. The component itself may hold more packages, but a path
+/// is what a person can go and fix.
+fn shortest_cycle(
+    graph: &DiGraph<Node, DepKind>,
+    scc: &[NodeIndex],
+    counts: &impl Fn(&petgraph::graph::EdgeReference<'_, DepKind>) -> bool,
+) -> Vec<String> {
+    let Some(&start) = scc.iter().min_by_key(|&&n| graph[n].name()) else {
+        return Vec::new();
+    };
+    let mut came_from: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(at) = queue.pop_front() {
+        for edge in graph.edges(at).filter(counts) {
+            let next = edge.target();
+            if next == start {
+                let mut path = vec![graph[start].name().to_owned()];
+                let mut back = at;
+                while back != start {
+                    path.push(graph[back].name().to_owned());
+                    back = came_from[&back];
+                }
+                path.push(graph[start].name().to_owned());
+                let end = path.len() - 1;
+                path[1..end].reverse();
+                return path;
+            }
+            if scc.contains(&next) && !came_from.contains_key(&next) {
+                came_from.insert(next, at);
+                queue.push_back(next);
+            }
+        }
+    }
+    scc.iter().map(|&n| graph[n].name().to_owned()).collect()
 }
 
 impl WorkspaceGraph {
