@@ -76,7 +76,7 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
         Head::Commit(commit) => snapshot::load_commit(repo, commit, &workspace_root)?
             .ok_or_else(|| no_workspace(head_name, &workspace_root))?,
     };
-    let base_snapshot = if paths.iter().any(|p| shapes_the_graph(p)) {
+    let base_snapshot = if paths.iter().any(|p| snapshot::shapes_the_graph(p)) {
         snapshot::load_commit(repo, base, &workspace_root)?
     } else {
         None
@@ -117,20 +117,6 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
         changed_paths: paths.into_iter().collect(),
         affected,
     })
-}
-
-/// Whether a change to `path` can change what `cargo metadata --no-deps` reports: manifests,
-/// and the `.rs` files whose mere existence makes a target (cargo's target auto-discovery).
-fn shapes_the_graph(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    if name == "Cargo.toml" {
-        return true;
-    }
-    name.ends_with(".rs")
-        && (matches!(name, "main.rs" | "lib.rs" | "build.rs")
-            || path
-                .split('/')
-                .any(|part| matches!(part, "bin" | "tests" | "benches" | "examples")))
 }
 
 fn join(dir: &str, name: &str) -> String {

@@ -4,7 +4,9 @@
 //! For a commit that is not checked out, the graph must come from that commit, not from the
 //! files on disk. `cargo metadata` only reads files, so the commit's manifests are written to a
 //! temporary directory, together with empty stand-ins for every `.rs` file (cargo discovers
-//! targets by their existence, never by their content), and cargo runs there.
+//! targets by their existence, never by their content), and cargo runs there. Explicit target
+//! paths (`[[bin]] path = ...`) need not exist for `cargo metadata`, so only the files cargo's
+//! target auto-discovery looks for are written.
 
 use std::path::{Path, PathBuf};
 
@@ -98,10 +100,10 @@ pub fn load_commit(
     // Canonical, so that cargo's absolute paths strip cleanly (macOS /tmp is a symlink).
     let root = dir.path().canonicalize().map_err(Error::io(dir.path()))?;
     for file in repo.files_at(commit)? {
-        let is_manifest = file.path == "Cargo.toml" || file.path.ends_with("/Cargo.toml");
-        if !is_manifest && !file.path.ends_with(".rs") {
+        if !shapes_the_graph(&file.path) {
             continue;
         }
+        let is_manifest = file_name(&file.path) == "Cargo.toml";
         let dest = root.join(&file.path);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
@@ -126,6 +128,25 @@ pub fn load_commit(
         lock,
         config,
     }))
+}
+
+/// Whether a change to `path` can change what `cargo metadata --no-deps` reports: manifests,
+/// and the `.rs` files whose mere existence makes a target (cargo's target auto-discovery:
+/// `src/lib.rs`, `src/main.rs`, `build.rs`, `src/bin/`, `tests/`, `benches/`, `examples/`).
+pub(crate) fn shapes_the_graph(path: &str) -> bool {
+    let name = file_name(path);
+    if name == "Cargo.toml" {
+        return true;
+    }
+    name.ends_with(".rs")
+        && (matches!(name, "main.rs" | "lib.rs" | "build.rs")
+            || path
+                .split('/')
+                .any(|part| matches!(part, "bin" | "tests" | "benches" | "examples")))
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metadata::Metadata> {

@@ -63,16 +63,7 @@ impl WorkspaceGraph {
             return PathRole::Package;
         }
         for bin in package.bins() {
-            if is_src(&bin) {
-                return PathRole::Binary(bin.name.clone());
-            }
-            // `src/bin/NAME/main.rs`: the whole directory is that binary's.
-            if let Some(src) = bin.src_path.as_deref()
-                && let Some(src_rel) = crate::path::strip_dir(src, dir)
-                && let Some(bin_dir) = src_rel.strip_suffix("/main.rs")
-                && bin_dir.starts_with("src/bin/")
-                && crate::path::is_within(rel, bin_dir)
-            {
+            if is_src(&bin) || bin_dirs(bin, dir).any(|d| crate::path::is_within(rel, &d)) {
                 return PathRole::Binary(bin.name.clone());
             }
         }
@@ -88,4 +79,21 @@ impl WorkspaceGraph {
         }
         PathRole::Package
     }
+}
+
+/// The directories (relative to the package) that hold one binary's own modules:
+/// `src/bin/NAME/` for the bin's name, and the directory its source file implies
+/// (`src/bin/x/main.rs` -> `src/bin/x/`, `src/bin/x.rs` -> `src/bin/x/`).
+fn bin_dirs<'a>(bin: &'a crate::Target, package_dir: &str) -> impl Iterator<Item = String> + 'a {
+    let from_src = bin
+        .src_path
+        .as_deref()
+        .and_then(|src| crate::path::strip_dir(src, package_dir))
+        .filter(|src| src.starts_with("src/bin/"))
+        .and_then(|src| {
+            src.strip_suffix("/main.rs")
+                .or_else(|| src.strip_suffix(".rs"))
+        })
+        .map(str::to_owned);
+    std::iter::once(format!("src/bin/{}", bin.name)).chain(from_src)
 }
