@@ -83,29 +83,29 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
     };
 
     let lock_path = join(&workspace_root, "Cargo.lock");
-    let lock_entries = if paths.contains(&lock_path) {
+    let mut lock_entries = BTreeSet::new();
+    let mut base_with_lock = None;
+    if paths.contains(&lock_path) {
         let base_lock = match &base_snapshot {
             Some(snapshot) => snapshot.lock.clone(),
-            None => match repo.read_at(base, &lock_path)? {
-                Some(bytes) => Some(Lockfile::parse(&String::from_utf8_lossy(&bytes)).map_err(
-                    |source| Error::Lockfile {
-                        file: lock_path.clone(),
-                        at: format!(" at {}", snapshot::short(base)),
-                        source,
-                    },
-                )?),
-                None => None,
-            },
+            None => read_lock(repo, base, &lock_path)?,
         };
-        Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock.as_ref())
-    } else {
-        BTreeSet::new()
-    };
+        lock_entries = Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock.as_ref());
+        // An entry that only the base lock has (removed, or the whole lock file deleted) is
+        // unknown to the head graph: reach it through the base's lock.
+        if base_snapshot.is_none() && !lock_entries.is_empty() {
+            base_with_lock = Some(head_snapshot.graph_with_lock(base_lock.as_ref())?);
+        }
+    }
 
     let rules = PathRules::new(&workspace_root, &head_snapshot.config)?;
     let change = Change {
         head: &head_snapshot.graph,
-        base: base_snapshot.as_ref().map(|s| &s.graph),
+        base: base_snapshot
+            .as_ref()
+            .map(|s| &s.graph)
+            .or(base_with_lock.as_ref()),
+        lock_path: &lock_path,
         paths: &paths,
         lock_entries: &lock_entries,
         spawns: &head_snapshot.config.spawns,
@@ -117,6 +117,19 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
         changed_paths: paths.into_iter().collect(),
         affected,
     })
+}
+
+fn read_lock(repo: &crate::repo::Repo, commit: ObjectId, path: &str) -> Result<Option<Lockfile>> {
+    let Some(bytes) = repo.read_at(commit, path)? else {
+        return Ok(None);
+    };
+    Lockfile::parse(&String::from_utf8_lossy(&bytes))
+        .map(Some)
+        .map_err(|source| Error::Lockfile {
+            file: path.to_owned(),
+            at: format!(" at {}", snapshot::short(commit)),
+            source,
+        })
 }
 
 fn join(dir: &str, name: &str) -> String {

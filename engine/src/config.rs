@@ -177,7 +177,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.spawns["rbee-keeper"], ["queen-rbee"]);
         assert!(!config.auto_build.default);
-        assert_eq!(config.auto_build.per_binary["queen-rbee"], true);
+        assert!(config.auto_build.per_binary["queen-rbee"]);
         assert_eq!(config.profile.as_deref(), Some("release"));
     }
 

@@ -160,14 +160,10 @@ impl Repo {
 
     /// Whether the file at `path` on disk has other content than `tree` records for it.
     fn disk_differs_from(&self, tree: &gix::Tree<'_>, path: &str) -> Result<bool> {
+        // Absent on both sides is no difference: a file added to the index after `commit`
+        // and then deleted from the disk.
         let recorded = tree.lookup_entry_by_path(path).map_err(Error::git)?;
-        let Some(recorded) = recorded else {
-            return Ok(true);
-        };
-        let Some(on_disk) = self.hash_on_disk(path)? else {
-            return Ok(true);
-        };
-        Ok(on_disk != recorded.object_id())
+        Ok(self.hash_on_disk(path)? != recorded.map(|e| e.object_id()))
     }
 
     /// The blob id git would give the file at `path` now, or `None` if it does not exist.

@@ -210,6 +210,8 @@ pub struct Change<'a> {
     pub paths: &'a BTreeSet<String>,
     /// Changed external lock entries.
     pub lock_entries: &'a BTreeSet<LockKey>,
+    /// The workspace's lock file, repository-relative (the path lock reasons name).
+    pub lock_path: &'a str,
     /// Spawn edges by binary name, from the head's configuration.
     pub spawns: &'a BTreeMap<String, Vec<String>>,
 }
@@ -257,7 +259,7 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
     for &graph in &graphs {
         for key in change.lock_entries {
             if let Some(id) = graph.external(key) {
-                collector.reach(graph, id, ReasonKind::Lockfile, "Cargo.lock", &key.name);
+                collector.reach(graph, id, ReasonKind::Lockfile, change.lock_path, &key.name);
             }
         }
     }

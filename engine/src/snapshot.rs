@@ -26,6 +26,38 @@ pub struct Snapshot {
     pub lock: Option<Lockfile>,
     /// `[workspace.metadata.rbee-graph]`.
     pub config: Config,
+    /// What `cargo metadata` said, kept to rebuild the graph against another lock file.
+    metadata: cargo_metadata::Metadata,
+    /// The directory `metadata`'s paths are relative to (it may no longer exist).
+    root: PathBuf,
+}
+
+impl Snapshot {
+    fn new(
+        metadata: cargo_metadata::Metadata,
+        lock: Option<Lockfile>,
+        root: PathBuf,
+    ) -> Result<Snapshot> {
+        let graph = WorkspaceGraph::from_metadata(&metadata, lock.as_ref(), &root)?;
+        let config = Config::from_workspace_metadata(graph.workspace_metadata())?;
+        Ok(Snapshot {
+            graph,
+            lock,
+            config,
+            metadata,
+            root,
+        })
+    }
+
+    /// This workspace's packages, linked to the external crates of another lock file: how a
+    /// lock entry that exists at only one end reaches the packages of the other end.
+    pub fn graph_with_lock(&self, lock: Option<&Lockfile>) -> Result<WorkspaceGraph> {
+        Ok(WorkspaceGraph::from_metadata(
+            &self.metadata,
+            lock,
+            &self.root,
+        )?)
+    }
 }
 
 /// The workspace as it is on disk, and the facts needed to find it at other commits.
@@ -62,15 +94,10 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
             });
         }
     };
-    let graph = WorkspaceGraph::from_metadata(&metadata, lock.as_ref(), repo.workdir())?;
-    let config = Config::from_workspace_metadata(graph.workspace_metadata())?;
+    let target_directory = metadata.target_directory.clone().into_std_path_buf();
     Ok(Worktree {
-        snapshot: Snapshot {
-            graph,
-            lock,
-            config,
-        },
-        target_directory: metadata.target_directory.into_std_path_buf(),
+        snapshot: Snapshot::new(metadata, lock, repo.workdir().to_owned())?,
+        target_directory,
         workspace_root,
         repo,
     })
@@ -121,13 +148,7 @@ pub fn load_commit(
         Some(bytes) => Some(parse_lock(&bytes, &at)?),
         None => None,
     };
-    let graph = WorkspaceGraph::from_metadata(&metadata, lock.as_ref(), &root)?;
-    let config = Config::from_workspace_metadata(graph.workspace_metadata())?;
-    Ok(Some(Snapshot {
-        graph,
-        lock,
-        config,
-    }))
+    Snapshot::new(metadata, lock, root).map(Some)
 }
 
 /// Whether a change to `path` can change what `cargo metadata --no-deps` reports: manifests,

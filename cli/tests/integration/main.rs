@@ -1,0 +1,19 @@
+//! Integration tests: the real `rbee-graph` binary on real, temporary git repositories.
+//!
+//! Each test copies a fixture from `testdata/repos/` into its own temporary directory with
+//! [`rbee_graph_testdata::Repo`], changes it with git, runs the binary and checks what it prints.
+//! No test runs a cargo build: only `cargo metadata` (through the binary) and git.
+//!
+//! The modules follow the brief (`/work/shared/DESIGN.md`): one per group of path rules, then
+//! history (merge-base, renames, packages added or removed), the working tree, other workspace
+//! layouts, output formats and bad input. The helpers are in `util`.
+
+mod errors;
+mod formats;
+mod global;
+mod history;
+mod layouts;
+mod lockfile;
+mod packages;
+mod util;
+mod worktree;

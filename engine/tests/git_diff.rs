@@ -1,0 +1,186 @@
+//! The git layer against git itself: after every step of a seeded random sequence of edits,
+//! stages, deletions, renames and commits, the paths gix reports as changed must be exactly the
+//! paths `git diff --name-only --no-renames` and `git ls-files --others --exclude-standard`
+//! report. The seed is printed on failure; set `RBEE_GRAPH_GIT_SEED` to replay one.
+
+use std::collections::BTreeSet;
+
+use rbee_graph_engine::repo::Repo as GixRepo;
+use rbee_graph_testdata::Repo;
+
+/// xorshift64*: enough randomness for choosing steps, and reproducible from the seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn lines(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What git says differs between `commit` and the work tree.
+fn git_worktree_changes(repo: &Repo, commit: &str) -> BTreeSet<String> {
+    let mut paths = lines(&repo.git(&["diff", "--name-only", "--no-renames", commit]));
+    paths.extend(lines(&repo.git(&[
+        "ls-files",
+        "--others",
+        "--exclude-standard",
+    ])));
+    paths
+}
+
+fn tracked_files(repo: &Repo) -> Vec<String> {
+    lines(&repo.git(&["ls-files"]))
+        .into_iter()
+        .filter(|p| !p.ends_with("Cargo.lock"))
+        .collect()
+}
+
+/// One random step; returns its description for the failure message.
+fn step(repo: &Repo, rng: &mut Rng, n: usize) -> String {
+    let files = tracked_files(repo);
+    let file = files[rng.below(files.len())].clone();
+    match rng.below(9) {
+        0 => {
+            repo.append(&file, &format!("\n// edit {n}\n"));
+            format!("edit {file}")
+        }
+        1 => {
+            repo.append(&file, &format!("\n// staged {n}\n"));
+            repo.git(&["add", "--", &file]);
+            format!("stage an edit of {file}")
+        }
+        2 => {
+            // Staged, then reverted on disk: content equals HEAD again, index differs.
+            let before = repo.read(&file);
+            repo.append(&file, &format!("\n// staged then reverted {n}\n"));
+            repo.git(&["add", "--", &file]);
+            repo.write(&file, &before);
+            format!("stage and revert {file}")
+        }
+        3 => {
+            repo.remove(&file);
+            format!("delete {file}")
+        }
+        4 => {
+            repo.git(&["rm", "-q", "--", &file]);
+            format!("git rm {file}")
+        }
+        5 => {
+            let new = format!("new/dir{}/file{n}.txt", rng.below(3));
+            repo.write(&new, "untracked\n");
+            format!("add untracked {new}")
+        }
+        6 => {
+            repo.write(&format!("target/debug/junk{n}"), "ignored\n");
+            "add an ignored file".to_owned()
+        }
+        7 => {
+            let to = format!("moved/{n}-{}", file.replace('/', "_"));
+            std::fs::create_dir_all(repo.path("moved")).unwrap();
+            repo.git(&["mv", "--", &file, &to]);
+            format!("git mv {file} {to}")
+        }
+        _ => {
+            repo.git(&["add", "-A"]);
+            repo.git(&["commit", "-q", "--allow-empty", "-m", &format!("step {n}")]);
+            "commit".to_owned()
+        }
+    }
+}
+
+fn assert_same(
+    ours: &BTreeSet<String>,
+    git: &BTreeSet<String>,
+    what: &str,
+    steps: &[String],
+    seed: u64,
+) {
+    let only_ours: Vec<_> = ours.difference(git).collect();
+    let only_git: Vec<_> = git.difference(ours).collect();
+    assert!(
+        only_ours.is_empty() && only_git.is_empty(),
+        "{what} diff differs from git (seed {seed}): only gix {only_ours:?}, only git {only_git:?}; steps {steps:?}"
+    );
+}
+
+#[test]
+fn worktree_and_tree_diffs_match_git() {
+    let seed: u64 = std::env::var("RBEE_GRAPH_GIT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_2026);
+    let repo = Repo::from_fixture("rbee");
+    let base = repo.head();
+    let mut rng = Rng(seed);
+    let mut history = Vec::new();
+    for n in 0..60 {
+        history.push(step(&repo, &mut rng, n));
+        let gix = GixRepo::discover(repo.root()).unwrap();
+        let base_id = gix.resolve_commit(&base).unwrap();
+        let ours = gix.changed_in_worktree(base_id).unwrap();
+        let theirs = git_worktree_changes(&repo, &base);
+        assert_same(&ours, &theirs, "worktree", &history, seed);
+
+        let head = repo.head();
+        let head_id = gix.resolve_commit(&head).unwrap();
+        let ours = gix.changed_between(base_id, head_id).unwrap();
+        let theirs = lines(&repo.git(&["diff", "--name-only", "--no-renames", &base, &head]));
+        assert_same(&ours, &theirs, "tree", &history, seed);
+    }
+}
+
+#[test]
+fn merge_base_matches_git() {
+    let repo = Repo::from_fixture("rbee");
+    let fork = repo.head();
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.append("libs/narration-core/src/lib.rs", "\n// feature\n");
+    repo.commit("feature work");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.append("libs/job-server/src/lib.rs", "\n// main moved on\n");
+    repo.commit("main work");
+    let gix = GixRepo::discover(repo.root()).unwrap();
+    let main = gix.resolve_commit("main").unwrap();
+    let feature = gix.resolve_commit("feature").unwrap();
+    let base = gix.merge_base(main, feature, ("main", "feature")).unwrap();
+    assert_eq!(base.to_string(), fork);
+    assert_eq!(
+        base.to_string(),
+        repo.git(&["merge-base", "main", "feature"])
+    );
+}
+
+#[test]
+fn unknown_revisions_and_missing_repositories_are_errors() {
+    let repo = Repo::from_fixture("rbee");
+    let gix = GixRepo::discover(repo.root()).unwrap();
+    let err = gix.resolve_commit("no-such-branch").unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("unknown revision `no-such-branch`"),
+        "{err}"
+    );
+
+    let plain = tempfile::tempdir().unwrap();
+    let err = GixRepo::discover(plain.path())
+        .err()
+        .expect("not a repository");
+    assert!(
+        err.to_string().contains("not inside a git repository"),
+        "{err}"
+    );
+}

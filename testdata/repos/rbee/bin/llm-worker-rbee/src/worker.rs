@@ -1,0 +1,3 @@
+fn main() {
+    println!("{}", llm_worker_rbee::describe());
+}

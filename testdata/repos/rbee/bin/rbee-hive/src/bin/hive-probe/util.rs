@@ -1,0 +1,3 @@
+pub fn probe() -> String {
+    narration_core::narrate("hive-probe", "probing")
+}

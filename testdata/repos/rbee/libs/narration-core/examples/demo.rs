@@ -1,0 +1,3 @@
+fn main() {
+    println!("{}", narration_core::narrate("demo", "run"));
+}

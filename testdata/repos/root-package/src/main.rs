@@ -1,0 +1,3 @@
+fn main() {
+    println!("root-app uses {}", inner::name());
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("admin server on {}", common::port(1));
+}

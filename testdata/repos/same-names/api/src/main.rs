@@ -1,0 +1,3 @@
+fn main() {
+    println!("api server on {}", common::port(0));
+}
