@@ -21,10 +21,18 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             if e.use_stderr() {
-                // clap's usage errors span several lines; keep the first, which says what is wrong.
+                // clap's usage errors span several lines; keep what comes before the usage,
+                // which says what is wrong, on one line.
                 let text = e.to_string();
-                let first = text.lines().next().unwrap_or("invalid arguments");
-                eprintln!("{first} (see `rbee-graph --help`)");
+                let what: Vec<&str> = text
+                    .lines()
+                    .take_while(|l| !l.starts_with("Usage:"))
+                    .map(str::trim)
+                    .filter(|l| {
+                        !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more")
+                    })
+                    .collect();
+                eprintln!("{} (see `rbee-graph --help`)", what.join(" "));
             } else {
                 let _ = e.print();
             }

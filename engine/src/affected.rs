@@ -125,10 +125,10 @@ fn read_lock(repo: &crate::repo::Repo, commit: ObjectId, path: &str) -> Result<O
     };
     Lockfile::parse(&String::from_utf8_lossy(&bytes))
         .map(Some)
-        .map_err(|source| Error::Lockfile {
+        .map_err(|error| Error::Lockfile {
             file: path.to_owned(),
             at: format!(" at {}", snapshot::short(commit)),
-            source,
+            error,
         })
 }
 

@@ -52,14 +52,14 @@ pub enum Error {
         message: String,
     },
     /// A lock file could not be parsed.
-    #[error("{file}{at}: {source}")]
+    #[error("{file}{at}: {error}")]
     Lockfile {
         /// Which lock file.
         file: String,
         /// The commit it was read from, if any.
         at: String,
-        /// The parse error.
-        source: rbee_graph_model::Error,
+        /// The parse error (not a `source`: it is part of this one-line message already).
+        error: rbee_graph_model::Error,
     },
     /// The workspace graph could not be built (a dependency cycle, ...).
     #[error(transparent)]
@@ -85,26 +85,28 @@ impl Error {
     }
 }
 
-/// Reduces a multi-line message (cargo's, git's) to its most telling line.
+/// Reduces a multi-line message (cargo's, git's) to its most telling line: the first
+/// `error:` line, with the file position cargo draws under it, or with the innermost cause
+/// from a `Caused by:` section.
 pub(crate) fn one_line(message: &str) -> String {
     let lines: Vec<&str> = message
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    // Cargo prints `error: ...` first and `Caused by:` details after; the first error line
-    // together with the last cause says the most.
-    let first = lines
+    let Some(at) = lines
         .iter()
-        .find(|l| l.starts_with("error"))
-        .or(lines.first());
-    let first = first
-        .map(|l| l.trim_start_matches("error:").trim())
-        .unwrap_or("");
+        .position(|l| l.starts_with("error"))
+        .or(lines.first().map(|_| 0))
+    else {
+        return String::new();
+    };
+    let first = lines[at].trim_start_matches("error:").trim();
+    if let Some(position) = lines.get(at + 1).and_then(|l| l.strip_prefix("-->")) {
+        return format!("{first} ({})", position.trim());
+    }
     match lines.last() {
-        Some(last) if lines.len() > 1 && *last != first && !last.starts_with("error") => {
-            format!("{first}: {last}")
-        }
+        Some(last) if lines.contains(&"Caused by:") && *last != first => format!("{first}: {last}"),
         _ => first.to_owned(),
     }
 }

@@ -178,6 +178,11 @@ fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metada
     }
     command.exec().map_err(|e| {
         let message = match e {
+            cargo_metadata::Error::CargoMetadata { stderr } if stderr.trim().is_empty() => {
+                "cargo exited with an error and printed nothing; check that `cargo` (or $CARGO) \
+                 is a working cargo"
+                    .to_owned()
+            }
             cargo_metadata::Error::CargoMetadata { stderr } => one_line(&stderr),
             cargo_metadata::Error::Io(io) => {
                 format!("cannot run cargo ({io}); is cargo installed and on PATH?")
@@ -193,10 +198,10 @@ fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metada
 
 fn parse_lock(bytes: &[u8], at: &str) -> Result<Lockfile> {
     let text = String::from_utf8_lossy(bytes);
-    Lockfile::parse(&text).map_err(|source| Error::Lockfile {
+    Lockfile::parse(&text).map_err(|error| Error::Lockfile {
         file: "Cargo.lock".to_owned(),
         at: at.to_owned(),
-        source,
+        error,
     })
 }
 

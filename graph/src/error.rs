@@ -8,7 +8,7 @@ pub enum Error {
     #[error("cannot parse `cargo metadata` output: {0}")]
     Metadata(#[source] serde_json::Error),
     /// `Cargo.lock` is not valid TOML or lacks the fields every lock file has.
-    #[error("cannot parse Cargo.lock: {0}; regenerate it with `cargo generate-lockfile`")]
+    #[error("not a valid lock file: {0}; regenerate it with `cargo generate-lockfile`")]
     Lockfile(String),
     /// Packages depend on each other in a cycle through normal or build dependencies.
     #[error("dependency cycle between packages: {}", Names(.0))]
