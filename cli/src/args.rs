@@ -16,8 +16,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List the binaries (or with --tests, the packages) a change affects.
+    /// List the binaries a change affects: since --base, or since each binary was built.
     Affected(AffectedArgs),
+    /// Build the stale binaries (all of them, the named ones, or a cascade) in one cargo run.
+    Build(BuildArgs),
+    /// Make a binary fresh (building it if needed) and print its path: the pre-spawn hook.
+    Ensure(EnsureArgs),
+    /// Show every binary as fresh or stale, with the reasons.
+    Status(StatusArgs),
     /// Print the workspace graph.
     Graph(GraphArgs),
 }
@@ -30,22 +36,35 @@ pub struct WorkspaceArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Build with the release profile.
+    #[arg(long, conflicts_with = "profile")]
+    pub release: bool,
+    /// Build with this profile [default: `profile` in the configuration, else dev].
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct AffectedArgs {
     #[command(flatten)]
     pub workspace: WorkspaceArgs,
-    /// Compare from the merge base of REV and the head (for example `origin/main`).
+    /// Compare from the merge base of REV and the head (for example `origin/main`). Without
+    /// it, each binary is compared with what it was last built from.
     #[arg(long, value_name = "REV")]
-    pub base: String,
+    pub base: Option<String>,
     /// The head commit [default: the working tree, uncommitted changes included].
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", requires = "base")]
     pub head: Option<String>,
     /// List packages whose tests must run: dev-dependencies and tests/, benches/, examples/
     /// count too.
-    #[arg(long)]
+    #[arg(long, requires = "base")]
     pub tests: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AffectedFormat::Text)]
     pub format: AffectedFormat,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -56,6 +75,62 @@ pub enum AffectedFormat {
     Json,
     /// `{"include":[{"bin":..,"package":..}]}` for a GitHub Actions matrix.
     GithubMatrix,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    /// Binaries to build [default: every binary of the workspace].
+    #[arg(value_name = "BIN")]
+    pub binaries: Vec<String>,
+    /// Look binary names up in this package (for names several packages use).
+    #[arg(short, long, value_name = "PACKAGE")]
+    pub package: Option<String>,
+    /// Also build ROOT and every binary it spawns, transitively.
+    #[arg(long, value_name = "ROOT")]
+    pub cascade: Option<String>,
+    /// Rebuild even what is fresh.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EnsureArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    /// The binary about to be spawned.
+    #[arg(value_name = "BIN")]
+    pub binary: String,
+    /// The package holding it, when its name is not unique.
+    #[arg(short, long, value_name = "PACKAGE")]
+    pub package: Option<String>,
+    /// Also make everything it spawns fresh, in the same cargo run.
+    #[arg(long)]
+    pub cascade: bool,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum StatusFormat {
+    /// One line per binary.
+    Text,
+    /// `{"schema":1,"binaries":[...]}`.
+    Json,
 }
 
 #[derive(Debug, Args)]

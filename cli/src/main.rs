@@ -7,13 +7,14 @@
 mod args;
 mod output;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
 use rbee_graph_engine::rules::Mode;
+use rbee_graph_engine::{BuildOptions, EnsureOptions, Profile, StatusOptions};
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, ProfileArgs};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -48,7 +49,11 @@ fn main() -> ExitCode {
             }
             let message = format!("{e:#}").replace('\n', " ");
             eprintln!("error: {message}");
-            ExitCode::from(2)
+            // A failed build is not bad input: cargo already said what is wrong.
+            let bad_input = e
+                .downcast_ref::<rbee_graph_engine::Error>()
+                .is_none_or(rbee_graph_engine::Error::is_bad_input);
+            ExitCode::from(if bad_input { 2 } else { 1 })
         }
     }
 }
@@ -58,18 +63,54 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let mut out = stdout.lock();
     match cli.command {
         Command::Affected(args) => {
-            let options = rbee_graph_engine::AffectedOptions {
-                manifest_path: args.workspace.manifest_path,
-                base: args.base,
-                head: args.head,
-                mode: if args.tests {
-                    Mode::Tests
-                } else {
-                    Mode::Binaries
-                },
+            let mode = if args.tests {
+                Mode::Tests
+            } else {
+                Mode::Binaries
             };
-            let report = rbee_graph_engine::affected(&options)?;
-            output::affected(&mut out, &report, options.mode, args.format)?;
+            let report = match args.base {
+                Some(base) => rbee_graph_engine::affected(&rbee_graph_engine::AffectedOptions {
+                    manifest_path: args.workspace.manifest_path,
+                    base,
+                    head: args.head,
+                    mode,
+                })?,
+                None => rbee_graph_engine::affected_since_build(&StatusOptions {
+                    manifest_path: args.workspace.manifest_path,
+                    profile: profile(&args.profile),
+                })?,
+            };
+            output::affected(&mut out, &report, mode, args.format)?;
+        }
+        Command::Build(args) => {
+            let options = BuildOptions {
+                manifest_path: args.workspace.manifest_path,
+                binaries: args.binaries,
+                package: args.package,
+                cascade: args.cascade,
+                force: args.force,
+                profile: profile(&args.profile),
+            };
+            let outcome = runtime()?.block_on(rbee_graph_engine::build(&options))?;
+            output::build_summary(&outcome);
+        }
+        Command::Ensure(args) => {
+            let options = EnsureOptions {
+                manifest_path: args.workspace.manifest_path,
+                binary: args.binary,
+                package: args.package,
+                cascade: args.cascade,
+                profile: profile(&args.profile),
+            };
+            let path = runtime()?.block_on(rbee_graph_engine::ensure(&options))?;
+            writeln!(out, "{}", path.display())?;
+        }
+        Command::Status(args) => {
+            let (profile, verdicts) = rbee_graph_engine::status(&StatusOptions {
+                manifest_path: args.workspace.manifest_path,
+                profile: profile(&args.profile),
+            })?;
+            output::status(&mut out, &profile, &verdicts, args.format)?;
         }
         Command::Graph(args) => {
             let worktree = rbee_graph_engine::snapshot::load_worktree(
@@ -82,11 +123,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn profile(args: &ProfileArgs) -> Option<Profile> {
+    if args.release {
+        Some(Profile::release())
+    } else {
+        args.profile.as_deref().map(Profile::named)
+    }
+}
+
+/// The engine's builds are async (tokio); one thread is all a CLI call needs.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RBEE_GRAPH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only for a person at a terminal who did not opt out (https://no-color.org).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .without_time()
         .with_target(false)

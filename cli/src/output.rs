@@ -3,13 +3,15 @@
 
 use std::io::Write;
 
-use rbee_graph_engine::rules::{AffectedBinary, Mode, Reason, ReasonKind};
+use rbee_graph_engine::freshness::Verdict;
+use rbee_graph_engine::rules::{self, AffectedBinary, Mode, Reason, ReasonKind};
 use rbee_graph_engine::snapshot::Snapshot;
 use rbee_graph_engine::{AffectedReport, Head};
+use rbee_graph_engine::{BuildOutcome, Profile};
 use rbee_graph_model::{DepKind, Node, TargetKind};
 use serde::Serialize;
 
-use crate::args::{AffectedFormat, GraphFormat};
+use crate::args::{AffectedFormat, GraphFormat, StatusFormat};
 
 /// The version of every JSON document the CLI prints.
 const SCHEMA: u32 = 1;
@@ -39,6 +41,8 @@ struct ReasonJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     package: Option<&'a str>,
     chain: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
 }
 
 fn kind_name(kind: ReasonKind) -> &'static str {
@@ -48,6 +52,7 @@ fn kind_name(kind: ReasonKind) -> &'static str {
         ReasonKind::Lockfile => "lockfile",
         ReasonKind::Global => "global",
         ReasonKind::Unowned => "unowned",
+        ReasonKind::Record => "record",
     }
 }
 
@@ -61,7 +66,7 @@ pub fn affected(
         AffectedFormat::Json => {
             let doc = AffectedJson {
                 schema: SCHEMA,
-                base: Some(report.base.to_string()),
+                base: report.base.map(|b| b.to_string()),
                 head: match report.head {
                     Head::Commit(id) => id.to_string(),
                     Head::Worktree => "worktree".to_owned(),
@@ -100,16 +105,17 @@ fn binary_json(b: &AffectedBinary) -> BinaryJson<'_> {
     BinaryJson {
         name: &b.binary.name,
         package: &b.binary.package,
-        reasons: b
-            .reasons
-            .iter()
-            .map(|r| ReasonJson {
-                kind: kind_name(r.kind),
-                path: r.path.as_deref(),
-                package: r.package.as_deref(),
-                chain: &r.chain,
-            })
-            .collect(),
+        reasons: b.reasons.iter().map(reason_json).collect(),
+    }
+}
+
+fn reason_json(r: &Reason) -> ReasonJson<'_> {
+    ReasonJson {
+        kind: kind_name(r.kind),
+        path: r.path.as_deref(),
+        package: r.package.as_deref(),
+        chain: &r.chain,
+        detail: r.detail.as_deref(),
     }
 }
 
@@ -119,12 +125,18 @@ fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> a
         Head::Worktree => "working tree".to_owned(),
     };
     let paths = report.changed_paths.len();
-    writeln!(
-        out,
-        "{}..{head}: {paths} changed path{}",
-        report.base.to_hex_with_len(10),
-        if paths == 1 { "" } else { "s" }
-    )?;
+    let plural = if paths == 1 { "" } else { "s" };
+    match report.base {
+        Some(base) => writeln!(
+            out,
+            "{}..{head}: {paths} changed path{plural}",
+            base.to_hex_with_len(10)
+        )?,
+        None => writeln!(
+            out,
+            "since each binary's last build: {paths} changed path{plural}"
+        )?,
+    }
     if mode == Mode::Tests {
         if report.affected.packages.is_empty() {
             writeln!(out, "no package's tests are affected")?;
@@ -141,38 +153,29 @@ fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> a
         .affected
         .binaries
         .iter()
-        .map(|b| label(b).len())
+        .map(|b| label(&b.binary.name, &b.binary.package).len())
         .max()
         .unwrap_or(0);
     for binary in &report.affected.binaries {
-        let reason = binary.reasons.first().map(describe).unwrap_or_default();
-        writeln!(out, "{:width$}  {reason}", label(binary))?;
+        let reason = binary
+            .reasons
+            .first()
+            .map(rules::describe)
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "{:width$}  {reason}",
+            label(&binary.binary.name, &binary.binary.package)
+        )?;
     }
     Ok(())
 }
 
-fn label(binary: &AffectedBinary) -> String {
-    if binary.binary.name == binary.binary.package {
-        binary.binary.name.clone()
+fn label(name: &str, package: &str) -> String {
+    if name == package {
+        name.to_owned()
     } else {
-        format!("{} ({})", binary.binary.name, binary.binary.package)
-    }
-}
-
-fn describe(reason: &Reason) -> String {
-    let path = reason.path.as_deref().unwrap_or("?");
-    let chain = reason.chain.join(" -> ");
-    match reason.kind {
-        ReasonKind::Path => format!("{path} changed"),
-        ReasonKind::Dependency => format!("{path} changed, via {chain}"),
-        ReasonKind::Lockfile => format!(
-            "{} changed in {path}, via {chain}",
-            reason.package.as_deref().unwrap_or("?")
-        ),
-        ReasonKind::Global => format!("{path} changed (read by every build)"),
-        ReasonKind::Unowned => {
-            format!("{path} changed (outside every package; a build may read it)")
-        }
+        format!("{name} ({package})")
     }
 }
 
@@ -348,4 +351,103 @@ fn bin_node(package: &str, bin: &str) -> String {
 /// A DOT string literal.
 fn quote(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    schema: u32,
+    binaries: Vec<StatusBinaryJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct StatusBinaryJson<'a> {
+    name: &'a str,
+    package: &'a str,
+    profile: &'a str,
+    fresh: bool,
+    reasons: Vec<ReasonJson<'a>>,
+    recorded_commit: Option<&'a str>,
+}
+
+pub fn status(
+    out: &mut impl Write,
+    profile: &Profile,
+    verdicts: &[Verdict],
+    format: StatusFormat,
+) -> anyhow::Result<()> {
+    match format {
+        StatusFormat::Json => {
+            let reasons: Vec<Vec<Reason>> = verdicts
+                .iter()
+                .map(|v| v.reasons.iter().map(|r| r.to_reason()).collect())
+                .collect();
+            let binaries = verdicts
+                .iter()
+                .zip(&reasons)
+                .map(|(v, reasons)| StatusBinaryJson {
+                    name: &v.binary.name,
+                    package: &v.binary.package,
+                    profile: profile.name(),
+                    fresh: v.is_fresh(),
+                    reasons: reasons.iter().map(reason_json).collect(),
+                    recorded_commit: v.record.as_ref().map(|r| r.commit.as_str()),
+                })
+                .collect();
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &StatusJson {
+                    schema: SCHEMA,
+                    binaries,
+                },
+            )?;
+            writeln!(out)?;
+        }
+        StatusFormat::Text => {
+            let labels: Vec<String> = verdicts
+                .iter()
+                .map(|v| label(&v.binary.name, &v.binary.package))
+                .collect();
+            let width = labels.iter().map(String::len).max().unwrap_or(0);
+            for (verdict, label) in verdicts.iter().zip(&labels) {
+                match verdict.reasons.first() {
+                    None => {
+                        let commit = verdict.record.as_ref().map_or("", |r| r.commit.as_str());
+                        let short = commit.get(..10).unwrap_or(commit);
+                        writeln!(out, "{label:width$}  fresh  (built from {short})")?;
+                    }
+                    Some(reason) => {
+                        let more = verdict.reasons.len() - 1;
+                        let more = if more > 0 {
+                            format!(" (+{more} more)")
+                        } else {
+                            String::new()
+                        };
+                        writeln!(out, "{label:width$}  stale  {}{more}", reason.describe())?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a build did, for people, on stderr (stdout stays free for `ensure`'s path).
+pub fn build_summary(outcome: &BuildOutcome) {
+    if outcome.built.is_empty() {
+        eprintln!(
+            "everything is fresh: {} binaries, nothing built",
+            outcome.fresh.len()
+        );
+        return;
+    }
+    let names: Vec<&str> = outcome
+        .built
+        .iter()
+        .map(|v| v.binary.name.as_str())
+        .collect();
+    eprintln!(
+        "built {} ({} fresh already)",
+        names.join(", "),
+        outcome.fresh.len()
+    );
 }

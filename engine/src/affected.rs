@@ -35,8 +35,9 @@ pub enum Head {
 /// The answer to `affected --base`.
 #[derive(Clone, Debug)]
 pub struct AffectedReport {
-    /// The merge base the comparison started at.
-    pub base: ObjectId,
+    /// The merge base the comparison started at; `None` in local mode (each binary against
+    /// its own build record).
+    pub base: Option<ObjectId>,
     /// What it was compared with.
     pub head: Head,
     /// Every changed path, repository-relative, sorted.
@@ -112,7 +113,7 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
     };
     let affected = rules::affected(&rules, &change, options.mode)?;
     Ok(AffectedReport {
-        base,
+        base: Some(base),
         head,
         changed_paths: paths.into_iter().collect(),
         affected,
@@ -148,4 +149,40 @@ fn no_workspace(rev: &str, root: &str) -> Error {
             join(root, "Cargo.toml")
         ),
     }
+}
+
+/// Local mode (`affected` without `--base`): every binary whose build record says it is stale,
+/// with the reasons, as [`crate::plan::status`] decides them.
+pub fn affected_since_build(options: &crate::plan::StatusOptions) -> Result<AffectedReport> {
+    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+    let profile = crate::plan::profile(&worktree, options.profile.as_ref());
+    let verdicts = crate::plan::status_in(&worktree, &profile)?;
+    let mut changed_paths = BTreeSet::new();
+    let mut packages = BTreeSet::new();
+    let mut binaries = Vec::new();
+    for verdict in verdicts.into_iter().filter(|v| !v.is_fresh()) {
+        changed_paths.extend(verdict.changed_files.iter().cloned());
+        let reasons: Vec<rules::Reason> = verdict.reasons.iter().map(|r| r.to_reason()).collect();
+        packages.insert(verdict.binary.package.clone());
+        for reason in &reasons {
+            packages.extend(reason.chain.iter().cloned());
+        }
+        binaries.push(rules::AffectedBinary {
+            binary: verdict.binary,
+            reasons,
+        });
+    }
+    let packages = worktree
+        .snapshot
+        .graph
+        .packages()
+        .map(|(_, p)| p.name.clone())
+        .filter(|name| packages.contains(name))
+        .collect();
+    Ok(AffectedReport {
+        base: None,
+        head: Head::Worktree,
+        changed_paths: changed_paths.into_iter().collect(),
+        affected: Affected { packages, binaries },
+    })
 }

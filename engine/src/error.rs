@@ -64,6 +64,47 @@ pub enum Error {
     /// The workspace graph could not be built (a dependency cycle, ...).
     #[error(transparent)]
     Graph(#[from] rbee_graph_model::Error),
+    /// No binary of the workspace has this name.
+    #[error("no binary named `{name}` in the workspace{}", suggest(.suggestion))]
+    UnknownBinary {
+        /// What the user typed.
+        name: String,
+        /// The closest known name.
+        suggestion: Option<String>,
+    },
+    /// No member package has this name.
+    #[error("no package named `{name}` in the workspace{}", suggest(.suggestion))]
+    UnknownPackage {
+        /// What the user typed.
+        name: String,
+        /// The closest known name.
+        suggestion: Option<String>,
+    },
+    /// Several packages have a binary of this name.
+    #[error("binary `{name}` is in several packages ({}); pick one with {}", .packages.join(", "), .packages.iter().map(|p| format!("`-p {p}`")).collect::<Vec<_>>().join(" or "))]
+    AmbiguousBinary {
+        /// The binary name.
+        name: String,
+        /// The packages that have it.
+        packages: Vec<String>,
+    },
+    /// `rustc -vV` could not be run.
+    #[error("cannot ask rustc for its version: {0}")]
+    Toolchain(String),
+    /// Cargo could not be started or its output not read.
+    #[error("cannot run cargo: {0}")]
+    Cargo(String),
+    /// `cargo build` failed.
+    #[error("cargo build failed for {}; see cargo's errors above", .0.join(", "))]
+    BuildFailed(Vec<String>),
+    /// A binary is stale and auto-build is off for it.
+    #[error(
+        "`{binary}` is not built and auto-build is off for it; run `rbee-graph build {binary}` or set auto-build"
+    )]
+    NotBuilt {
+        /// The binary.
+        binary: String,
+    },
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -74,7 +115,19 @@ pub enum Error {
     },
 }
 
+fn suggest(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(name) => format!("; did you mean `{name}`?"),
+        None => String::new(),
+    }
+}
+
 impl Error {
+    /// Whether the error is the user's input (exit status 2) rather than a failed build.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, Error::BuildFailed(_))
+    }
+
     pub(crate) fn git(error: impl std::fmt::Display) -> Error {
         Error::Git(one_line(&error.to_string()))
     }

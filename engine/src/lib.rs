@@ -11,6 +11,17 @@
 //! - [`rules`] is pure: the path rules of DESIGN.md, from changed paths and lock entries to
 //!   affected packages and binaries, with reasons.
 //! - [`affected()`] puts them together for `rbee-graph affected --base REV`.
+//! - Local mode: [`record`] keeps what a build saw, [`freshness`] compares it with now,
+//!   [`plan`] builds the stale subset in one cargo run ([`run`]) under the [`lock`], and
+//!   [`ensure()`] is the pre-spawn hook a daemon calls before spawning another.
+//!
+//! ```no_run
+//! # async fn spawn_queen() -> rbee_graph_engine::Result<()> {
+//! let options = rbee_graph_engine::EnsureOptions { binary: "queen-rbee".into(), ..Default::default() };
+//! let path = rbee_graph_engine::ensure(&options).await?;
+//! std::process::Command::new(path).spawn().expect("spawn queen-rbee");
+//! # Ok(()) }
+//! ```
 //!
 //! The engine never prints: it returns typed results and [`Error`]s whose messages are one
 //! line each, and leaves rendering to the CLI. It logs through `tracing`.
@@ -18,10 +29,22 @@
 
 pub mod affected;
 pub mod config;
+pub mod depinfo;
 mod error;
+pub mod freshness;
+pub mod lock;
+pub mod plan;
+pub mod profile;
+pub mod record;
 pub mod repo;
 pub mod rules;
+pub mod run;
+pub mod select;
 pub mod snapshot;
+pub mod stamp;
+pub mod toolchain;
 
-pub use affected::{AffectedOptions, AffectedReport, Head, affected};
+pub use affected::{AffectedOptions, AffectedReport, Head, affected, affected_since_build};
 pub use error::{Error, Result};
+pub use plan::{BuildOptions, BuildOutcome, EnsureOptions, StatusOptions, build, ensure, status};
+pub use profile::Profile;

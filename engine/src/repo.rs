@@ -57,6 +57,11 @@ impl Repo {
         Ok(commit.id)
     }
 
+    /// Whether the repository has this commit (a shallow clone or gc may have dropped it).
+    pub fn has_commit(&self, id: ObjectId) -> bool {
+        self.repo.find_commit(id).is_ok()
+    }
+
     /// The commit HEAD points at, or `None` in a repository without commits.
     pub fn head_commit(&self) -> Result<Option<ObjectId>> {
         match self.repo.head_id() {

@@ -27,6 +27,8 @@ pub enum ReasonKind {
     Global,
     /// A file outside every package changed; a build script or `include_str!` may read it.
     Unowned,
+    /// Local mode only: the build record says so (no record, toolchain, environment, ...).
+    Record,
 }
 
 /// Why a binary is affected.
@@ -40,6 +42,8 @@ pub struct Reason {
     pub package: Option<String>,
     /// The chain of packages from the changed one to the binary's package.
     pub chain: Vec<String>,
+    /// For [`ReasonKind::Record`]: what the record says, for people.
+    pub detail: Option<String>,
 }
 
 /// A binary and why it is affected; the most direct reason comes first.
@@ -136,6 +140,12 @@ impl PathRules {
             )?,
             owners,
         })
+    }
+
+    /// Whether `path` falls to rule 5: outside every package, not ignored, not global. Such a
+    /// path affects every binary unless a dep-info file says which files a binary read.
+    pub fn is_unowned(&self, graph: &WorkspaceGraph, path: &str) -> bool {
+        matches!(self.classify(graph, path), Class::Unowned)
     }
 
     fn classify(&self, graph: &WorkspaceGraph, path: &str) -> Class {
@@ -308,6 +318,7 @@ impl<'h> Collector<'h> {
                 path: Some(path.to_owned()),
                 package: None,
                 chain: vec![],
+                detail: None,
             };
             self.add(binary, reason);
         }
@@ -370,6 +381,7 @@ impl<'h> Collector<'h> {
                     path: Some(path.to_owned()),
                     package: Some(what.to_owned()),
                     chain: chain.clone(),
+                    detail: None,
                 };
                 self.add(binary, reason);
             }
@@ -393,6 +405,7 @@ impl<'h> Collector<'h> {
             path: Some(path.to_owned()),
             package: Some(package.to_owned()),
             chain: vec![package.to_owned()],
+            detail: None,
         };
         self.add(binary, reason);
     }
@@ -427,6 +440,25 @@ impl<'h> Collector<'h> {
             })
             .collect();
         Ok(Affected { packages, binaries })
+    }
+}
+
+/// A one-line explanation of a reason, for people.
+pub fn describe(reason: &Reason) -> String {
+    let path = reason.path.as_deref().unwrap_or("?");
+    let chain = reason.chain.join(" -> ");
+    match reason.kind {
+        ReasonKind::Path => format!("{path} changed"),
+        ReasonKind::Dependency => format!("{path} changed, via {chain}"),
+        ReasonKind::Lockfile => format!(
+            "{} changed in {path}, via {chain}",
+            reason.package.as_deref().unwrap_or("?")
+        ),
+        ReasonKind::Global => format!("{path} changed (read by every build)"),
+        ReasonKind::Record => reason.detail.clone().unwrap_or_default(),
+        ReasonKind::Unowned => {
+            format!("{path} changed (outside every package; a build may read it)")
+        }
     }
 }
 

@@ -72,6 +72,14 @@ pub struct Worktree {
     pub target_directory: PathBuf,
 }
 
+impl Worktree {
+    /// Where the engine keeps its state: `<target-dir>/rbee-graph`, so `cargo clean` clears
+    /// it together with the binaries it describes.
+    pub fn state_dir(&self) -> PathBuf {
+        self.target_directory.join("rbee-graph")
+    }
+}
+
 /// Loads the workspace whose manifest is `manifest_path` (or the one holding the current
 /// directory, as cargo finds it) and the repository around it.
 pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {

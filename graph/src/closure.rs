@@ -76,3 +76,24 @@ impl WorkspaceGraph {
             .map(|e| NodeId(e.source()))
     }
 }
+
+impl WorkspaceGraph {
+    /// Everything `from` depends on, directly or not, through edges `follow` accepts; `from`
+    /// itself first, the rest in breadth-first order.
+    pub fn reachable(&self, from: NodeId, follow: impl Fn(DepKind) -> bool) -> Vec<NodeId> {
+        let mut seen = std::collections::HashSet::from([from]);
+        let mut order = vec![from];
+        let mut next = 0;
+        while next < order.len() {
+            let at = order[next];
+            next += 1;
+            for edge in self.graph.edges(at.0) {
+                let dependency = NodeId(edge.target());
+                if follow(*edge.weight()) && seen.insert(dependency) {
+                    order.push(dependency);
+                }
+            }
+        }
+        order
+    }
+}

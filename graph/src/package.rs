@@ -1,4 +1,4 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::RepoPath;
 
@@ -91,7 +91,7 @@ pub struct Target {
 
 /// A binary target together with the package that owns it. Binary names are not unique across
 /// packages, so a binary is always named with its package.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Binary {
     /// The binary's name.
     pub name: String,

@@ -1,0 +1,421 @@
+//! Is a binary fresh? Comparing a build record with the world as it is now.
+//!
+//! A binary is fresh when none of its inputs differ in content from what its record says:
+//! the files that changed since the recorded commit (corrected by the dirty snapshot taken when
+//! the build started), mapped through the path rules; the lock entries it reaches; the
+//! toolchain; the environment cargo reads; and the binary file itself. Everything else (no
+//! record, a record that does not parse, a commit the repository no longer has) is stale, with
+//! the reason, because a fast wrong "fresh" is worse than a rebuild.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use rbee_graph_model::{Binary, DepKind, Lockfile, Node, WorkspaceGraph};
+
+use crate::error::Result;
+use crate::profile::Profile;
+use crate::record::{Record, RecordStore, Unusable};
+use crate::repo::Repo;
+use crate::rules::{self, Change, Mode, PathRules, Reason, ReasonKind};
+use crate::snapshot::Worktree;
+use crate::stamp::Stamp;
+
+/// Why a binary is stale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StaleReason {
+    /// It was never built by rbee-graph (or `cargo clean` forgot it).
+    NoRecord,
+    /// Its record does not parse.
+    CorruptRecord(String),
+    /// Its record was written by a newer rbee-graph.
+    FutureRecord(u32),
+    /// The binary file is gone.
+    ExecutableMissing(PathBuf),
+    /// The binary file is not the one that was built (another build, a copy, ...).
+    ExecutableReplaced(PathBuf),
+    /// The recorded commit is not in the repository (shallow clone, gc).
+    CommitMissing(String),
+    /// `rustc -vV` says something else than at the build.
+    ToolchainChanged,
+    /// An environment variable cargo reads (or the user's cargo config) changed.
+    EnvironmentChanged(String),
+    /// An input file or lock entry changed.
+    Input(Reason),
+    /// The user asked for a rebuild.
+    Forced,
+}
+
+impl StaleReason {
+    /// A one-line explanation, for people.
+    pub fn describe(&self) -> String {
+        match self {
+            StaleReason::NoRecord => "never built by rbee-graph".to_owned(),
+            StaleReason::CorruptRecord(e) => format!("its build record is unreadable ({e})"),
+            StaleReason::FutureRecord(v) => {
+                format!("its build record has format {v}, newer than this rbee-graph understands")
+            }
+            StaleReason::ExecutableMissing(p) => format!("{} is missing", p.display()),
+            StaleReason::ExecutableReplaced(p) => {
+                format!("{} was replaced since rbee-graph built it", p.display())
+            }
+            StaleReason::CommitMissing(c) => {
+                format!("the recorded commit {c} is not in the repository (shallow clone or gc)")
+            }
+            StaleReason::ToolchainChanged => "the toolchain (rustc -vV) changed".to_owned(),
+            StaleReason::EnvironmentChanged(var) => format!("{var} changed"),
+            StaleReason::Input(reason) => rules::describe(reason),
+            StaleReason::Forced => "rebuild forced".to_owned(),
+        }
+    }
+}
+
+impl StaleReason {
+    /// The reason in the shape `affected` reports: input changes as they are, everything else
+    /// as a `record` reason with a detail.
+    pub fn to_reason(&self) -> Reason {
+        match self {
+            StaleReason::Input(reason) => reason.clone(),
+            other => Reason {
+                kind: ReasonKind::Record,
+                path: None,
+                package: None,
+                chain: Vec::new(),
+                detail: Some(other.describe()),
+            },
+        }
+    }
+}
+
+/// The verdict for one binary.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    /// The binary.
+    pub binary: Binary,
+    /// Its record, when one could be read.
+    pub record: Option<Record>,
+    /// Empty when fresh.
+    pub reasons: Vec<StaleReason>,
+    /// Files whose content changed since the record, for the binary: the build makes sure
+    /// cargo sees them as changed, whatever their mtime says.
+    pub changed_files: Vec<String>,
+}
+
+impl Verdict {
+    /// Whether nothing changed.
+    pub fn is_fresh(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// Checks binaries of one workspace against their records, sharing the work between them
+/// (one status walk per recorded commit, one hash per file).
+pub struct Checker<'w> {
+    worktree: &'w Worktree,
+    profile: Profile,
+    store: RecordStore,
+    toolchain: String,
+    triple: String,
+    environment: BTreeMap<String, String>,
+    rules: PathRules,
+    lock_path: String,
+    changed_since: HashMap<ObjectId, Option<BTreeSet<String>>>,
+    hashes: HashMap<String, Option<String>>,
+}
+
+impl<'w> Checker<'w> {
+    /// Prepares to check binaries of `worktree` built with `profile`.
+    pub fn new(worktree: &'w Worktree, profile: &Profile) -> Result<Checker<'w>> {
+        let toolchain =
+            crate::toolchain::rustc_version(&worktree.workspace_root, &worktree.state_dir())?;
+        let triple = crate::toolchain::host_triple(&toolchain).to_owned();
+        let graph = &worktree.snapshot.graph;
+        let root = graph.workspace_root();
+        Ok(Checker {
+            worktree,
+            profile: profile.clone(),
+            store: RecordStore::new(&worktree.state_dir()),
+            triple,
+            toolchain,
+            environment: crate::toolchain::build_environment(),
+            rules: PathRules::new(root, &worktree.snapshot.config)?,
+            lock_path: if root.is_empty() {
+                "Cargo.lock".to_owned()
+            } else {
+                format!("{root}/Cargo.lock")
+            },
+            changed_since: HashMap::new(),
+            hashes: HashMap::new(),
+        })
+    }
+
+    /// The record store.
+    pub fn store(&self) -> &RecordStore {
+        &self.store
+    }
+
+    /// The target triple builds are for.
+    pub fn triple(&self) -> &str {
+        &self.triple
+    }
+
+    /// `rustc -vV`.
+    pub fn toolchain(&self) -> &str {
+        &self.toolchain
+    }
+
+    /// The environment inputs now.
+    pub fn environment(&self) -> &BTreeMap<String, String> {
+        &self.environment
+    }
+
+    /// Decides whether `binary` is fresh.
+    pub fn check(&mut self, binary: &Binary) -> Result<Verdict> {
+        let mut verdict = Verdict {
+            binary: binary.clone(),
+            record: None,
+            reasons: Vec::new(),
+            changed_files: Vec::new(),
+        };
+        let record = match self.store.read(binary, &self.profile, &self.triple) {
+            Ok(record) => record,
+            Err(unusable) => {
+                verdict.reasons.push(match unusable {
+                    Unusable::Missing => StaleReason::NoRecord,
+                    Unusable::Corrupt(e) => StaleReason::CorruptRecord(e),
+                    Unusable::FutureSchema(v) => StaleReason::FutureRecord(v),
+                });
+                return Ok(verdict);
+            }
+        };
+        let now = Stamp::of(&record.executable);
+        if !now.exists {
+            verdict
+                .reasons
+                .push(StaleReason::ExecutableMissing(record.executable.clone()));
+        } else if now != record.executable_stamp {
+            verdict
+                .reasons
+                .push(StaleReason::ExecutableReplaced(record.executable.clone()));
+        }
+        if record.toolchain != self.toolchain {
+            verdict.reasons.push(StaleReason::ToolchainChanged);
+        }
+        if let Some(var) = first_difference(&record.environment, &self.environment) {
+            verdict.reasons.push(StaleReason::EnvironmentChanged(var));
+        }
+        match self.changed_inputs(&record)? {
+            None => verdict
+                .reasons
+                .push(StaleReason::CommitMissing(record.commit.clone())),
+            Some(changed) => {
+                let reasons = self.input_reasons(binary, &record, &changed)?;
+                if !reasons.is_empty() {
+                    verdict.changed_files = changed.into_iter().collect();
+                }
+                verdict
+                    .reasons
+                    .extend(reasons.into_iter().map(StaleReason::Input));
+            }
+        }
+        verdict.record = Some(record);
+        Ok(verdict)
+    }
+
+    fn repo(&self) -> &Repo {
+        &self.worktree.repo
+    }
+
+    /// Paths whose content now differs from what the build saw: changed since the recorded
+    /// commit (not counting those that were already dirty in the same way at the build), and
+    /// paths that were dirty at the build and are now different again (reverted included).
+    /// `None` when the recorded commit is not in the repository.
+    fn changed_inputs(&mut self, record: &Record) -> Result<Option<BTreeSet<String>>> {
+        let Ok(commit) = ObjectId::from_hex(record.commit.as_bytes()) else {
+            return Ok(None);
+        };
+        if !self.changed_since.contains_key(&commit) {
+            let changed = if self.repo().has_commit(commit) {
+                Some(self.repo().changed_in_worktree(commit)?)
+            } else {
+                None
+            };
+            self.changed_since.insert(commit, changed);
+        }
+        let Some(since_commit) = self.changed_since[&commit].clone() else {
+            return Ok(None);
+        };
+        let mut changed = BTreeSet::new();
+        for path in since_commit.iter().chain(record.dirty.keys()) {
+            let then = record.dirty.get(path);
+            let differs = match (since_commit.contains(path), then) {
+                // Matches the commit now and matched it at the build.
+                (false, None) => false,
+                // Matches the commit now; differed from it at the build.
+                (false, Some(_)) => true,
+                // Differs from the commit now; matched it at the build.
+                (true, None) => true,
+                // Differs now and differed then: compare the contents.
+                (true, Some(then)) => self.hash_on_disk(path)? != *then,
+            };
+            if differs {
+                changed.insert(path.clone());
+            }
+        }
+        Ok(Some(changed))
+    }
+
+    fn hash_on_disk(&mut self, path: &str) -> Result<Option<String>> {
+        if let Some(hash) = self.hashes.get(path) {
+            return Ok(hash.clone());
+        }
+        let hash = self.repo().hash_on_disk(path)?.map(|id| id.to_string());
+        self.hashes.insert(path.to_owned(), hash.clone());
+        Ok(hash)
+    }
+
+    /// Maps changed paths to reasons for `binary`: the path rules, the lock entries it reaches,
+    /// and what its dep-info says it read outside every package.
+    fn input_reasons(
+        &self,
+        binary: &Binary,
+        record: &Record,
+        changed: &BTreeSet<String>,
+    ) -> Result<Vec<Reason>> {
+        let graph = &self.worktree.snapshot.graph;
+        let reads = record
+            .reads_outside_packages
+            .as_ref()
+            .map(|r| r.iter().collect::<BTreeSet<_>>());
+        let paths: BTreeSet<String> = changed
+            .iter()
+            .filter(|p| **p != self.lock_path)
+            // With dep-info, an unowned file counts only if the binary read it.
+            .filter(|p| match &reads {
+                Some(reads) => reads.contains(p) || !self.rules.is_unowned(graph, p),
+                None => true,
+            })
+            .cloned()
+            .collect();
+        let no_entries = BTreeSet::new();
+        let change = Change {
+            head: graph,
+            base: None,
+            paths: &paths,
+            lock_entries: &no_entries,
+            lock_path: &self.lock_path,
+            spawns: &BTreeMap::new(),
+        };
+        let affected = rules::affected(&self.rules, &change, Mode::Binaries)?;
+        let mut reasons: Vec<Reason> = affected
+            .binaries
+            .into_iter()
+            .find(|b| b.binary == *binary)
+            .map(|b| b.reasons)
+            .unwrap_or_default();
+        // Files it read that the rules do not tie to it (ignored, outside the workspace).
+        if let Some(reads) = &reads {
+            for path in changed.iter().filter(|p| reads.contains(p)) {
+                if !reasons.iter().any(|r| r.path.as_deref() == Some(path)) {
+                    reasons.push(Reason {
+                        kind: ReasonKind::Unowned,
+                        path: Some(path.clone()),
+                        package: None,
+                        chain: Vec::new(),
+                        detail: None,
+                    });
+                }
+            }
+        }
+        if changed.contains(&self.lock_path)
+            && lock_digest(graph, self.worktree.snapshot.lock.as_ref(), binary)
+                != record.lock_digest
+        {
+            reasons.push(Reason {
+                kind: ReasonKind::Lockfile,
+                path: Some(self.lock_path.clone()),
+                package: None,
+                chain: Vec::new(),
+                detail: None,
+            });
+        }
+        Ok(reasons)
+    }
+}
+
+fn first_difference(
+    then: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+) -> Option<String> {
+    then.keys()
+        .chain(now.keys())
+        .find(|k| then.get(*k) != now.get(*k))
+        .cloned()
+}
+
+/// A digest of every `Cargo.lock` entry `binary` reaches through normal and build
+/// dependencies: equal digests mean no entry it uses changed.
+pub fn lock_digest(graph: &WorkspaceGraph, lock: Option<&Lockfile>, binary: &Binary) -> String {
+    let Some(package) = graph.package_by_name(&binary.package) else {
+        return String::new();
+    };
+    let Some(lock) = lock else {
+        return "no lock file".to_owned();
+    };
+    let mut lines: Vec<String> = graph
+        .reachable(package, DepKind::reaches_binaries)
+        .into_iter()
+        .filter_map(|id| match graph.node(id) {
+            Node::External(e) => Some(e),
+            Node::Package(_) => None,
+        })
+        .map(|e| {
+            let key = rbee_graph_model::LockKey {
+                name: e.name.clone(),
+                version: e.version.clone(),
+                source: Some(e.source.clone()),
+            };
+            let entry = lock.get(&key);
+            let checksum = entry.and_then(|e| e.checksum.as_deref()).unwrap_or("");
+            let deps: Vec<String> = entry
+                .map(|e| {
+                    e.dependencies
+                        .iter()
+                        .map(|d| format!("{}@{}", d.name, d.version))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{} {} {} {} [{}]",
+                e.name,
+                e.version,
+                e.source,
+                checksum,
+                deps.join(",")
+            )
+        })
+        .collect();
+    lines.sort();
+    crate::stamp::digest(lines.join("\n").as_bytes())
+}
+
+/// Repository-relative paths of the files in a dep-info list that no package but the root
+/// package owns (and that lie inside the repository): the extra inputs a binary's dep-info
+/// reveals, which the path rules alone would ignore or attribute to everyone.
+pub fn reads_outside_packages(
+    graph: &WorkspaceGraph,
+    repo_root: &Path,
+    files: &[PathBuf],
+) -> Vec<String> {
+    let mut out: BTreeSet<String> = BTreeSet::new();
+    for file in files {
+        let Ok(rel) = file.strip_prefix(repo_root) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if graph.owner(&rel).is_none_or(|id| graph.is_root_package(id)) {
+            out.insert(rel);
+        }
+    }
+    out.into_iter().collect()
+}

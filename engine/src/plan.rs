@@ -1,0 +1,341 @@
+//! The rebuild plan and the pre-spawn hook: which requested binaries are stale, building them
+//! in one cargo run under the lock, and recording what was built.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use rbee_graph_model::Binary;
+
+use crate::error::{Error, Result};
+use crate::freshness::{self, Checker, StaleReason, Verdict};
+use crate::lock::BuildLock;
+use crate::profile::Profile;
+use crate::record::{self, Record};
+use crate::run::{self, CargoBuild};
+use crate::select;
+use crate::snapshot::{self, Worktree};
+use crate::stamp::Stamp;
+
+/// What `build` should build.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// The workspace manifest; `None` finds it from the current directory.
+    pub manifest_path: Option<PathBuf>,
+    /// Binary names; none means every binary of the workspace.
+    pub binaries: Vec<String>,
+    /// Look the names up in this package only (cargo's `-p`).
+    pub package: Option<String>,
+    /// Also build this binary and everything it spawns, transitively.
+    pub cascade: Option<String>,
+    /// Rebuild even what is fresh.
+    pub force: bool,
+    /// The profile; `None` is the configured one, else `dev`.
+    pub profile: Option<Profile>,
+}
+
+/// What a build did.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOutcome {
+    /// The binaries that were stale and were built, in build order, with why.
+    pub built: Vec<Verdict>,
+    /// The binaries that were already fresh.
+    pub fresh: Vec<Binary>,
+    /// Where every requested binary is.
+    pub executables: BTreeMap<Binary, PathBuf>,
+}
+
+/// Builds the stale subset of the requested binaries in one cargo run.
+pub async fn build(options: &BuildOptions) -> Result<BuildOutcome> {
+    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+    let graph = &worktree.snapshot.graph;
+    let mut targets = BTreeSet::new();
+    for name in &options.binaries {
+        targets.insert(select::binary(graph, name, options.package.as_deref())?);
+    }
+    if let Some(root) = &options.cascade {
+        let root = select::binary(graph, root, options.package.as_deref())?;
+        targets.extend(select::cascade(
+            graph,
+            &worktree.snapshot.config.spawns,
+            &root,
+        ));
+    }
+    if options.binaries.is_empty() && options.cascade.is_none() {
+        targets.extend(
+            graph
+                .binaries()
+                .map(|(_, b)| b)
+                .filter(|b| options.package.as_ref().is_none_or(|p| *p == b.package)),
+        );
+    }
+    let profile = profile(&worktree, options.profile.as_ref());
+    build_stale(
+        &worktree,
+        &targets.into_iter().collect::<Vec<_>>(),
+        &profile,
+        options.force,
+    )
+    .await
+}
+
+/// The profile to use: the one asked for, else `RBEE_GRAPH_PROFILE`, else the configured one,
+/// else `dev`.
+pub fn profile(worktree: &Worktree, asked: Option<&Profile>) -> Profile {
+    asked
+        .cloned()
+        .or_else(|| {
+            std::env::var("RBEE_GRAPH_PROFILE")
+                .ok()
+                .map(|p| Profile::named(&p))
+        })
+        .or_else(|| {
+            worktree
+                .snapshot
+                .config
+                .profile
+                .as_deref()
+                .map(Profile::named)
+        })
+        .unwrap_or_else(Profile::dev)
+}
+
+/// Takes the lock, decides again what is stale (another process may have built it meanwhile),
+/// builds that in one cargo run, and records it.
+pub async fn build_stale(
+    worktree: &Worktree,
+    targets: &[Binary],
+    profile: &Profile,
+    force: bool,
+) -> Result<BuildOutcome> {
+    let _lock = BuildLock::acquire(&worktree.state_dir()).await?;
+    let mut checker = Checker::new(worktree, profile)?;
+    let mut outcome = BuildOutcome::default();
+    let mut stale = Vec::new();
+    for binary in targets {
+        let mut verdict = checker.check(binary)?;
+        if verdict.is_fresh() && !force {
+            let record = verdict
+                .record
+                .as_ref()
+                .expect("a fresh binary has a record");
+            outcome
+                .executables
+                .insert(binary.clone(), record.executable.clone());
+            outcome.fresh.push(binary.clone());
+            continue;
+        }
+        if force {
+            verdict.reasons.insert(0, StaleReason::Forced);
+        }
+        stale.push(verdict);
+    }
+    if stale.is_empty() {
+        return Ok(outcome);
+    }
+    let graph = &worktree.snapshot.graph;
+    let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
+    let order = graph.order_binaries(stale.iter().map(|v| v.binary.clone()), &pairs)?;
+    stale.sort_by_key(|v| order.iter().position(|b| *b == v.binary));
+    for verdict in &stale {
+        let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
+        tracing::info!("{} is stale: {}", verdict.binary.name, why.join("; "));
+    }
+
+    // What the sources look like as the build starts: that is what the records describe.
+    let repo = &worktree.repo;
+    let head = repo.head_commit()?.ok_or_else(|| Error::UnknownRevision {
+        rev: "HEAD".to_owned(),
+        reason: "the repository has no commits yet; commit once so builds can be recorded"
+            .to_owned(),
+    })?;
+    let mut dirty = BTreeMap::new();
+    for path in repo.changed_in_worktree(head)? {
+        let hash = repo.hash_on_disk(&path)?.map(|id| id.to_string());
+        dirty.insert(path, hash);
+    }
+
+    let output_dir = profile.output_dir(&worktree.target_directory);
+    let mut touched = BTreeSet::new();
+    for verdict in &stale {
+        touched.extend(verdict.changed_files.iter().cloned());
+        if verdict.record.is_none() {
+            // Without a record nothing says which files changed since cargo last built this
+            // binary, and cargo's mtimes may lie: make it recompile every local source.
+            let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
+            for file in crate::depinfo::read(&dep_info).unwrap_or_default() {
+                if let Ok(rel) = file.strip_prefix(repo.workdir()) {
+                    touched.insert(rel.to_string_lossy().into_owned());
+                }
+            }
+        }
+    }
+    run::touch(repo.workdir(), &touched);
+
+    let binaries: Vec<(Binary, Vec<String>)> = stale
+        .iter()
+        .map(|v| (v.binary.clone(), required_features(worktree, &v.binary)))
+        .collect();
+    let manifest_path = worktree.workspace_root.join("Cargo.toml");
+    let build = CargoBuild {
+        manifest_path: &manifest_path,
+        profile,
+        binaries: &binaries,
+    };
+    let executables = run::cargo_build(graph, repo.workdir(), &build).await?;
+
+    for (binary, features) in &binaries {
+        let executable = executables
+            .get(binary)
+            .cloned()
+            .unwrap_or_else(|| output_dir.join(&binary.name));
+        let dep_info = crate::depinfo::read(&output_dir.join(format!("{}.d", binary.name)));
+        let record = Record {
+            schema: record::SCHEMA,
+            binary: binary.clone(),
+            profile: profile.name().to_owned(),
+            target: checker.triple().to_owned(),
+            features: features.clone(),
+            commit: head.to_string(),
+            dirty: dirty.clone(),
+            toolchain: checker.toolchain().to_owned(),
+            environment: checker.environment().clone(),
+            lock_digest: freshness::lock_digest(graph, worktree.snapshot.lock.as_ref(), binary),
+            reads_outside_packages: dep_info
+                .map(|files| freshness::reads_outside_packages(graph, repo.workdir(), &files)),
+            executable_stamp: Stamp::of(&executable),
+            executable: executable.clone(),
+        };
+        checker.store().write(&record, profile)?;
+        outcome.executables.insert(binary.clone(), executable);
+    }
+    outcome.built = stale;
+    Ok(outcome)
+}
+
+fn required_features(worktree: &Worktree, binary: &Binary) -> Vec<String> {
+    let graph = &worktree.snapshot.graph;
+    graph
+        .package_by_name(&binary.package)
+        .and_then(|id| graph.package(id).bins().find(|t| t.name == binary.name))
+        .map(|t| t.required_features.clone())
+        .unwrap_or_default()
+}
+
+/// What `ensure` should make fresh.
+#[derive(Clone, Debug, Default)]
+pub struct EnsureOptions {
+    /// The workspace manifest; `None` finds it from the current directory.
+    pub manifest_path: Option<PathBuf>,
+    /// The binary to spawn.
+    pub binary: String,
+    /// The package holding it, when its name is not unique.
+    pub package: Option<String>,
+    /// Also make everything it spawns fresh, in the same cargo run.
+    pub cascade: bool,
+    /// The profile; `None` is the configured one, else `dev`.
+    pub profile: Option<Profile>,
+}
+
+/// The pre-spawn hook: makes sure `binary` (and with `cascade`, everything it spawns) is
+/// fresh, building what is stale in one cargo run, and returns the absolute path to spawn.
+///
+/// When everything is fresh this runs no process at all. Concurrent callers serialise on the
+/// engine's lock; the first builds, the others find the binaries fresh and return at once.
+/// With auto-build off (configuration or `RBEE_GRAPH_AUTO_BUILD=0`), nothing is built: the
+/// path is returned if the binary exists, with a warning when it is stale.
+pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
+    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+    let graph = &worktree.snapshot.graph;
+    let binary = select::binary(graph, &options.binary, options.package.as_deref())?;
+    let targets = if options.cascade {
+        select::cascade(graph, &worktree.snapshot.config.spawns, &binary)
+    } else {
+        vec![binary.clone()]
+    };
+    let profile = profile(&worktree, options.profile.as_ref());
+    let mut checker = Checker::new(&worktree, &profile)?;
+    let mut stale = Vec::new();
+    let mut path = None;
+    for target in &targets {
+        let verdict = checker.check(target)?;
+        if verdict.is_fresh() {
+            if *target == binary {
+                path = verdict.record.map(|r| r.executable);
+            }
+        } else if auto_build(&worktree, target) {
+            stale.push(target.clone());
+        } else {
+            let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
+            tracing::warn!(
+                "{} is stale but auto-build is off: {}",
+                target.name,
+                why.join("; ")
+            );
+        }
+    }
+    if !stale.is_empty() {
+        let outcome = build_stale(&worktree, &stale, &profile, false).await?;
+        if let Some(built) = outcome.executables.get(&binary) {
+            path = Some(built.clone());
+        }
+    }
+    match path {
+        Some(path) => Ok(path),
+        None => {
+            // Auto-build is off for it and it is stale: hand out what exists.
+            let existing = profile
+                .output_dir(&worktree.target_directory)
+                .join(&binary.name);
+            if existing.is_file() {
+                Ok(existing)
+            } else {
+                Err(Error::NotBuilt {
+                    binary: binary.name.clone(),
+                })
+            }
+        }
+    }
+}
+
+/// Whether `ensure` may build `binary`: `RBEE_GRAPH_AUTO_BUILD` (0/1, false/true, off/on)
+/// overrides the configuration, which defaults to yes.
+fn auto_build(worktree: &Worktree, binary: &Binary) -> bool {
+    if let Ok(value) = std::env::var("RBEE_GRAPH_AUTO_BUILD") {
+        return !matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "0" | "false" | "off" | "no"
+        );
+    }
+    let config = &worktree.snapshot.config.auto_build;
+    config
+        .per_binary
+        .get(&binary.name)
+        .copied()
+        .unwrap_or(config.default)
+}
+
+/// What `status` should look at.
+#[derive(Clone, Debug, Default)]
+pub struct StatusOptions {
+    /// The workspace manifest; `None` finds it from the current directory.
+    pub manifest_path: Option<PathBuf>,
+    /// The profile; `None` is the configured one, else `dev`.
+    pub profile: Option<Profile>,
+}
+
+/// Every binary of the workspace with its verdict, in build order.
+pub fn status(options: &StatusOptions) -> Result<(Profile, Vec<Verdict>)> {
+    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+    let profile = profile(&worktree, options.profile.as_ref());
+    let verdicts = status_in(&worktree, &profile)?;
+    Ok((profile, verdicts))
+}
+
+/// [`status`] of an already loaded workspace.
+pub fn status_in(worktree: &Worktree, profile: &Profile) -> Result<Vec<Verdict>> {
+    let mut checker = Checker::new(worktree, profile)?;
+    let graph = &worktree.snapshot.graph;
+    let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
+    let binaries = graph.order_binaries(graph.binaries().map(|(_, b)| b), &pairs)?;
+    binaries.iter().map(|b| checker.check(b)).collect()
+}

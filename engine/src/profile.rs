@@ -1,0 +1,59 @@
+//! Cargo profiles: which one to build, and where its binaries land.
+
+use std::path::{Path, PathBuf};
+
+/// A cargo profile (`dev`, `release` or a custom one).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Profile(String);
+
+impl Profile {
+    /// The default profile of `cargo build`.
+    pub fn dev() -> Profile {
+        Profile("dev".to_owned())
+    }
+
+    /// `--release`.
+    pub fn release() -> Profile {
+        Profile("release".to_owned())
+    }
+
+    /// A profile by name (`dev`, `release`, or one defined in `[profile.NAME]`).
+    pub fn named(name: &str) -> Profile {
+        Profile(name.to_owned())
+    }
+
+    /// The profile name.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// The directory under the target directory that holds this profile's binaries: `debug`
+    /// for `dev` (cargo's historical name), the profile name otherwise.
+    pub fn dir_name(&self) -> &str {
+        match self.0.as_str() {
+            "dev" | "test" => "debug",
+            "bench" => "release",
+            other => other,
+        }
+    }
+
+    /// Where this profile's outputs land.
+    pub fn output_dir(&self, target_directory: &Path) -> PathBuf {
+        target_directory.join(self.dir_name())
+    }
+
+    /// The cargo arguments that select this profile.
+    pub fn cargo_args(&self) -> Vec<String> {
+        match self.0.as_str() {
+            "dev" => Vec::new(),
+            "release" => vec!["--release".to_owned()],
+            other => vec!["--profile".to_owned(), other.to_owned()],
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
