@@ -33,6 +33,7 @@ pub mod depinfo;
 mod error;
 pub mod freshness;
 pub mod lock;
+mod metadata_cache;
 pub mod plan;
 pub mod profile;
 pub mod record;

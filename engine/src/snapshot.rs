@@ -8,6 +8,7 @@
 //! paths (`[[bin]] path = ...`) need not exist for `cargo metadata`, so only the files cargo's
 //! target auto-discovery looks for are written.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::MetadataCommand;
@@ -30,6 +31,8 @@ pub struct Snapshot {
     metadata: cargo_metadata::Metadata,
     /// The directory `metadata`'s paths are relative to (it may no longer exist).
     root: PathBuf,
+    /// The manifests of non-member path packages, as read when the graph was built.
+    path_manifests: BTreeMap<PathBuf, Option<String>>,
 }
 
 impl Snapshot {
@@ -38,24 +41,36 @@ impl Snapshot {
         lock: Option<Lockfile>,
         root: PathBuf,
     ) -> Result<Snapshot> {
-        let graph = WorkspaceGraph::from_metadata(&metadata, lock.as_ref(), &root)?;
+        // Manifests of non-member path packages, read once and kept: a commit's files are gone
+        // once its temporary directory is, and the graph may be rebuilt later.
+        let manifests = std::cell::RefCell::new(BTreeMap::new());
+        let read = |path: &Path| {
+            let text = std::fs::read_to_string(path).ok();
+            manifests.borrow_mut().insert(path.to_owned(), text.clone());
+            text
+        };
+        let graph = WorkspaceGraph::from_metadata_reading(&metadata, lock.as_ref(), &root, &read)?;
         let config = Config::from_workspace_metadata(graph.workspace_metadata())?;
+        let path_manifests = manifests.into_inner();
         Ok(Snapshot {
             graph,
             lock,
             config,
             metadata,
             root,
+            path_manifests,
         })
     }
 
     /// This workspace's packages, linked to the external crates of another lock file: how a
     /// lock entry that exists at only one end reaches the packages of the other end.
     pub fn graph_with_lock(&self, lock: Option<&Lockfile>) -> Result<WorkspaceGraph> {
-        Ok(WorkspaceGraph::from_metadata(
+        let read = |path: &Path| self.path_manifests.get(path).cloned().flatten();
+        Ok(WorkspaceGraph::from_metadata_reading(
             &self.metadata,
             lock,
             &self.root,
+            &read,
         )?)
     }
 }
@@ -88,7 +103,7 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
     {
         return Err(Error::ManifestNotFound(path.to_owned()));
     }
-    let metadata = cargo_metadata(manifest_path, "")?;
+    let metadata = cached_metadata(manifest_path)?;
     let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
     let repo = Repo::discover(&workspace_root)?;
     let lock_path = workspace_root.join("Cargo.lock");
@@ -176,6 +191,21 @@ pub(crate) fn shapes_the_graph(path: &str) -> bool {
 
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// `cargo metadata` for the workspace on disk, from the cache when it is up to date.
+fn cached_metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metadata> {
+    let start = crate::metadata_cache::start_manifest(manifest_path);
+    if let Some(start) = &start
+        && let Some(metadata) = crate::metadata_cache::load(start)
+    {
+        return Ok(metadata);
+    }
+    let metadata = cargo_metadata(manifest_path, "")?;
+    if let Some(start) = &start {
+        crate::metadata_cache::store(start, &metadata);
+    }
+    Ok(metadata)
 }
 
 fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metadata::Metadata> {

@@ -1,7 +1,7 @@
 //! Building a [`WorkspaceGraph`] from `cargo metadata --no-deps` and `Cargo.lock`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use petgraph::graph::DiGraph;
 
@@ -34,6 +34,20 @@ impl WorkspaceGraph {
         lock: Option<&Lockfile>,
         repo_root: &Path,
     ) -> Result<WorkspaceGraph, Error> {
+        Self::from_metadata_reading(metadata, lock, repo_root, &|_| None)
+    }
+
+    /// Like [`Self::from_metadata`], and follows path dependencies of non-member path
+    /// packages: `cargo metadata --no-deps` describes members only, so a path package that only
+    /// a non-member uses would otherwise be unknown (its files unowned, its lock entries
+    /// unreachable). `read_manifest` returns the text of a `Cargo.toml` by absolute path; the
+    /// caller decides where files come from (the disk, a commit), keeping this crate free of IO.
+    pub fn from_metadata_reading(
+        metadata: &cargo_metadata::Metadata,
+        lock: Option<&Lockfile>,
+        repo_root: &Path,
+        read_manifest: &dyn Fn(&Path) -> Option<String>,
+    ) -> Result<WorkspaceGraph, Error> {
         let mut builder = Builder::default();
         let rel = |p: &Path| relative_to(p, repo_root);
 
@@ -62,25 +76,29 @@ impl WorkspaceGraph {
 
         // Path dependencies: edges between members, and non-member path packages as nodes of
         // their own so that their files still have an owner.
+        let mut outside: Vec<(NodeId, PathBuf)> = Vec::new();
         for package in &members {
             let from = builder.by_name[package.name.as_str()];
             for dep in &package.dependencies {
                 let Some(path) = &dep.path else { continue };
-                let dir = rel(path.as_std_path());
-                let to = match dir.as_ref().and_then(|d| builder.by_dir.get(d)) {
-                    Some(&to) => to,
-                    None => match builder.by_name.get(dep.name.as_str()) {
-                        Some(&to) => to,
-                        None => builder.add_package(Package {
-                            name: dep.name.clone(),
-                            version: String::new(),
-                            dir,
-                            member: false,
-                            targets: Vec::new(),
-                        }),
-                    },
-                };
+                let to =
+                    builder.path_package(&dep.name, path.as_std_path(), repo_root, &mut outside);
                 builder.add_edge(from, to, dep.kind.into());
+            }
+        }
+        // Their own path dependencies, from their manifests, transitively.
+        while let Some((from, dir)) = outside.pop() {
+            let Some(manifest) = read_manifest(&dir.join("Cargo.toml")) else {
+                continue;
+            };
+            for (name, path, kind) in path_dependencies(&manifest) {
+                let to = builder.path_package(
+                    &name,
+                    &lexical_join(&dir, &path),
+                    repo_root,
+                    &mut outside,
+                );
+                builder.add_edge(from, to, kind);
             }
         }
 
@@ -91,6 +109,63 @@ impl WorkspaceGraph {
         let workspace_root = rel(metadata.workspace_root.as_std_path()).unwrap_or_default();
         builder.finish(workspace_root, metadata.workspace_metadata.clone())
     }
+}
+
+/// The path dependencies a manifest declares, in any dependency table (target-specific ones
+/// included): `(package name, path, kind)`.
+fn path_dependencies(manifest: &str) -> Vec<(String, PathBuf, DepKind)> {
+    let Ok(table) = manifest.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    fn collect<'a>(table: &'a toml::Table, into: &mut Vec<(&'a toml::Value, DepKind)>) {
+        for (key, kind) in [
+            ("dependencies", DepKind::Normal),
+            ("build-dependencies", DepKind::Build),
+            ("build_dependencies", DepKind::Build),
+            ("dev-dependencies", DepKind::Dev),
+            ("dev_dependencies", DepKind::Dev),
+        ] {
+            if let Some(deps) = table.get(key) {
+                into.push((deps, kind));
+            }
+        }
+    }
+    let mut tables = Vec::new();
+    collect(&table, &mut tables);
+    if let Some(targets) = table.get("target").and_then(|t| t.as_table()) {
+        for target in targets.values().filter_map(|t| t.as_table()) {
+            collect(target, &mut tables);
+        }
+    }
+    let mut out = Vec::new();
+    for (deps, kind) in tables {
+        let Some(deps) = deps.as_table() else {
+            continue;
+        };
+        for (key, spec) in deps {
+            let Some(path) = spec.get("path").and_then(|p| p.as_str()) else {
+                continue;
+            };
+            let name = spec.get("package").and_then(|p| p.as_str()).unwrap_or(key);
+            out.push((name.to_owned(), PathBuf::from(path), kind));
+        }
+    }
+    out
+}
+
+/// `dir/path` with `.` and `..` resolved without touching the file system.
+fn lexical_join(dir: &Path, path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in dir.join(path).components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[derive(Default)]
@@ -110,6 +185,33 @@ impl Builder {
         if let Some(dir) = dir {
             self.by_dir.insert(dir, id);
         }
+        id
+    }
+
+    /// The package at `dir` (absolute): a known one, or a new non-member path package, which
+    /// is queued in `outside` so its own path dependencies are followed.
+    fn path_package(
+        &mut self,
+        name: &str,
+        dir: &Path,
+        repo_root: &Path,
+        outside: &mut Vec<(NodeId, PathBuf)>,
+    ) -> NodeId {
+        let rel = relative_to(dir, repo_root);
+        if let Some(&id) = rel.as_ref().and_then(|d| self.by_dir.get(d)) {
+            return id;
+        }
+        if let Some(&id) = self.by_name.get(name) {
+            return id;
+        }
+        let id = self.add_package(Package {
+            name: name.to_owned(),
+            version: String::new(),
+            dir: rel,
+            member: false,
+            targets: Vec::new(),
+        });
+        outside.push((id, dir.to_owned()));
         id
     }
 

@@ -15,5 +15,6 @@ mod history;
 mod layouts;
 mod lockfile;
 mod packages;
+mod realistic;
 mod util;
 mod worktree;

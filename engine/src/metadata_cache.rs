@@ -1,0 +1,240 @@
+//! A cache of `cargo metadata`, so that a warm query (and a fresh `ensure`) runs no cargo.
+//!
+//! The cache lives at `<target-dir>/rbee-graph/metadata.json` and is keyed on everything
+//! `cargo metadata --no-deps` reads: the content of every manifest of the workspace and of the
+//! cargo configuration files around it, the directories whose entries make targets and members
+//! (target auto-discovery and `members` globs look at what exists, so their modification times
+//! are part of the key), and the environment variables that move the target directory.
+//!
+//! Before cargo has run, the target directory is not known for sure; it is derived the way
+//! cargo derives it (`CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR`, `build.target-dir` in
+//! `.cargo/config.toml`, else `<workspace>/target`). When that guess turns out wrong the cache
+//! is simply not used.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::stamp::{Stamp, digest};
+
+/// Bump when the key or the stored shape changes.
+const VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Key {
+    version: u32,
+    /// The manifest the user pointed at (or found from the current directory).
+    start: PathBuf,
+    /// Content digests of manifests and cargo configuration files (`None`: missing).
+    contents: BTreeMap<PathBuf, Option<String>>,
+    /// Directories whose entries matter.
+    dirs: BTreeMap<PathBuf, Stamp>,
+    /// Environment variables cargo reads for these answers.
+    env: BTreeMap<String, String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    key: Key,
+    metadata: cargo_metadata::Metadata,
+}
+
+const ENV: &[&str] = &[
+    "CARGO",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_HOME",
+];
+
+/// The manifest cargo would start from: `manifest_path`, or the nearest `Cargo.toml` at or
+/// above the current directory.
+pub fn start_manifest(manifest_path: Option<&Path>) -> Option<PathBuf> {
+    match manifest_path {
+        Some(path) => std::path::absolute(path).ok(),
+        None => {
+            let cwd = std::env::current_dir().ok()?;
+            cwd.ancestors()
+                .map(|dir| dir.join("Cargo.toml"))
+                .find(|p| p.is_file())
+        }
+    }
+}
+
+/// The workspace root cargo would pick for `start`: the manifest itself if it has a
+/// `[workspace]` table, else the nearest ancestor manifest that has one, else `start`'s
+/// directory. (`package.workspace` pointing elsewhere is honoured.)
+fn workspace_root(start: &Path) -> Option<PathBuf> {
+    let dir = start.parent()?;
+    let table = read_toml(start)?;
+    if table.contains_key("workspace") {
+        return Some(dir.to_owned());
+    }
+    if let Some(explicit) = table
+        .get("package")
+        .and_then(|p| p.get("workspace"))
+        .and_then(|w| w.as_str())
+    {
+        return Some(dir.join(explicit));
+    }
+    for ancestor in dir.ancestors().skip(1) {
+        let manifest = ancestor.join("Cargo.toml");
+        if manifest.is_file() && read_toml(&manifest).is_some_and(|t| t.contains_key("workspace")) {
+            return Some(ancestor.to_owned());
+        }
+    }
+    Some(dir.to_owned())
+}
+
+fn read_toml(path: &Path) -> Option<toml::Table> {
+    std::fs::read_to_string(path).ok()?.parse().ok()
+}
+
+/// The target directory cargo would use for the workspace at `root`.
+fn target_directory(root: &Path) -> PathBuf {
+    for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
+        if let Some(dir) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            return root.join(dir);
+        }
+    }
+    for dir in root.ancestors() {
+        for name in ["config.toml", "config"] {
+            let config = dir.join(".cargo").join(name);
+            if let Some(target_dir) = read_toml(&config).and_then(|t| {
+                t.get("build")?
+                    .get("target-dir")?
+                    .as_str()
+                    .map(str::to_owned)
+            }) {
+                // Relative to the directory holding `.cargo/`.
+                return dir.join(target_dir);
+            }
+        }
+    }
+    root.join("target")
+}
+
+/// Where the cache for `start` would be.
+fn cache_file(start: &Path) -> Option<PathBuf> {
+    let root = workspace_root(start)?;
+    Some(
+        target_directory(&root)
+            .join("rbee-graph")
+            .join("metadata.json"),
+    )
+}
+
+/// The cached metadata for `start`, if the cache is there and nothing it depends on changed.
+pub fn load(start: &Path) -> Option<cargo_metadata::Metadata> {
+    let file = cache_file(start)?;
+    let bytes = std::fs::read(&file).ok()?;
+    let cached: Cached = serde_json::from_slice(&bytes).ok()?;
+    if cached.key.start != start || key_for(start, &cached.metadata) != cached.key {
+        tracing::debug!("metadata cache is out of date");
+        return None;
+    }
+    Some(cached.metadata)
+}
+
+/// Stores `metadata` for `start`, when the cache location agrees with cargo's target directory.
+pub fn store(start: &Path, metadata: &cargo_metadata::Metadata) {
+    let Some(file) = cache_file(start) else {
+        return;
+    };
+    let expected = metadata
+        .target_directory
+        .as_std_path()
+        .join("rbee-graph")
+        .join("metadata.json");
+    if normalize(&file) != normalize(&expected) {
+        tracing::debug!(
+            "not caching metadata: target directory {} is not where it was expected",
+            expected.display()
+        );
+        return;
+    }
+    let cached = Cached {
+        key: key_for(start, metadata),
+        metadata: metadata.clone(),
+    };
+    let json = serde_json::to_vec(&cached).expect("metadata serializes");
+    if let Err(e) = crate::stamp::write_atomically(&file, &json) {
+        tracing::debug!("cannot cache metadata: {e}");
+    }
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    match (
+        path.parent()
+            .and_then(|p| p.parent())
+            .and_then(|p| p.canonicalize().ok()),
+        path.file_name(),
+    ) {
+        (Some(dir), Some(name)) => dir.join("rbee-graph").join(name),
+        _ => path.to_owned(),
+    }
+}
+
+fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
+    let root = metadata.workspace_root.as_std_path();
+    let mut contents = BTreeMap::new();
+    let mut dirs = BTreeMap::new();
+    let mut content = |path: PathBuf| {
+        let digest = std::fs::read(&path).ok().map(|bytes| digest(&bytes));
+        contents.insert(path, digest);
+    };
+    content(start.to_owned());
+    content(root.join("Cargo.toml"));
+    for dir in root.ancestors() {
+        content(dir.join(".cargo").join("config.toml"));
+        content(dir.join(".cargo").join("config"));
+    }
+    let mut stamp_dir = |dir: PathBuf| {
+        let stamp = Stamp::of(&dir);
+        dirs.insert(dir, stamp);
+    };
+    stamp_dir(root.to_owned());
+    for package in &metadata.packages {
+        content(package.manifest_path.clone().into_std_path_buf());
+        for dependency in &package.dependencies {
+            if let Some(path) = &dependency.path {
+                content(path.as_std_path().join("Cargo.toml"));
+            }
+        }
+        let Some(dir) = package
+            .manifest_path
+            .parent()
+            .map(|d| d.as_std_path().to_owned())
+        else {
+            continue;
+        };
+        // A new member under a `members` glob shows in its parent directory.
+        if let Some(parent) = dir.parent() {
+            stamp_dir(parent.to_owned());
+        }
+        stamp_dir(dir.clone());
+        stamp_dir(dir.join("src"));
+        for sub in ["src/bin", "tests", "benches", "examples"] {
+            let sub = dir.join(sub);
+            if let Ok(entries) = std::fs::read_dir(&sub) {
+                for entry in entries.flatten() {
+                    if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                        stamp_dir(entry.path());
+                    }
+                }
+            }
+            stamp_dir(sub);
+        }
+    }
+    let env = ENV
+        .iter()
+        .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
+        .collect();
+    Key {
+        version: VERSION,
+        start: start.to_owned(),
+        contents,
+        dirs,
+        env,
+    }
+}

@@ -1,0 +1,1 @@
+pub fn extra() -> &'static str { nu_protocol::VERSION }

@@ -1,0 +1,1 @@
+pub fn serve(name: &str) -> String { format!("{name} {}", nu_protocol::VERSION) }

@@ -1,0 +1,1 @@
+pub const VERSION: &str = env!("NU_PROTOCOL_ABI");

@@ -1,0 +1,1 @@
+pub fn expected() -> &'static str { nu_protocol::VERSION }

@@ -1,0 +1,1 @@
+pub fn query() -> String { nu_plugin::serve("query") }

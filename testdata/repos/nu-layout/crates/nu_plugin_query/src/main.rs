@@ -1,0 +1,1 @@
+fn main() { println!("{}", nu_plugin_query::query()); }

@@ -1,0 +1,1 @@
+fn main() { println!("{}", grep_cli::is_tty()); }

@@ -1,0 +1,3 @@
+pub fn parse() -> String {
+    std::env::args().nth(1).unwrap_or_default()
+}

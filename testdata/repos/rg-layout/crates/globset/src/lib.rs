@@ -1,0 +1,1 @@
+pub fn glob(p: &str) -> bool { p.ends_with(".rs") }

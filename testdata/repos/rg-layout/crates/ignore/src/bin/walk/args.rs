@@ -1,0 +1,3 @@
+pub fn root() -> String {
+    std::env::args().nth(1).unwrap_or_else(|| ".".to_owned())
+}

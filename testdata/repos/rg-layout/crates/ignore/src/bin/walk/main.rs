@@ -1,0 +1,5 @@
+mod args;
+
+fn main() {
+    println!("{} {}", args::root(), ignore::walk());
+}

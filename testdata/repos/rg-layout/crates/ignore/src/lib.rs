@@ -1,0 +1,1 @@
+pub fn walk() -> bool { globset::glob("lib.rs") }

@@ -1,0 +1,6 @@
+mod util;
+
+#[test]
+fn runs() {
+    assert!(util::ok());
+}

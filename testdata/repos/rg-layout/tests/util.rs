@@ -1,0 +1,3 @@
+pub fn ok() -> bool {
+    true
+}

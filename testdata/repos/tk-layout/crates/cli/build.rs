@@ -1,0 +1,3 @@
+fn main() {
+    println!("cargo:rustc-env=TK_CLI_PROBE={}", tk_sys::PROBE);
+}

@@ -1,0 +1,1 @@
+pub fn bash() -> &'static str { "complete -F _tk tk" }

@@ -1,0 +1,5 @@
+mod users;
+
+fn main() {
+    println!("{} {}", tk_cli::run(), users::count());
+}

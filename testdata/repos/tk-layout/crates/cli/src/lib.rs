@@ -1,0 +1,1 @@
+pub fn run() -> String { tk_core::format(1) }

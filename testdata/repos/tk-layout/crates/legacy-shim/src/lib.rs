@@ -1,0 +1,1 @@
+pub fn compat() -> &'static str { shim_sys::NAME }

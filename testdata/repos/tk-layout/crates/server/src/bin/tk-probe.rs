@@ -1,0 +1,1 @@
+fn main() { println!("probe {}", tk_server::serve()); }

@@ -1,0 +1,1 @@
+fn main() { println!("{}", tk_server::serve()); }

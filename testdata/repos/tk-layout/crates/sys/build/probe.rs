@@ -1,0 +1,3 @@
+pub fn probe() -> &'static str {
+    "epoll"
+}

@@ -1,0 +1,1 @@
+pub const PROBE: &str = env!("TK_SYS_PROBE");

@@ -1,0 +1,1 @@
+fn main() { let _ = tk_core::format(7); }
