@@ -2,12 +2,14 @@
 //!
 //! Each test copies a fixture from `testdata/repos/` into its own temporary directory with
 //! [`rbee_graph_testdata::Repo`], changes it with git, runs the binary and checks what it prints.
-//! No test runs a cargo build: only `cargo metadata` (through the binary) and git.
+//! The `affected --base` modules run no cargo build (only `cargo metadata`, through the binary);
+//! `cascade` and `records` build the fixture for real, each test in its own repository.
 //!
 //! The modules follow the brief (`/work/shared/DESIGN.md`): one per group of path rules, then
 //! history (merge-base, renames, packages added or removed), the working tree, other workspace
 //! layouts, output formats and bad input. The helpers are in `util`.
 
+mod cascade;
 mod errors;
 mod formats;
 mod global;
@@ -16,5 +18,6 @@ mod layouts;
 mod lockfile;
 mod packages;
 mod realistic;
+mod records;
 mod util;
 mod worktree;

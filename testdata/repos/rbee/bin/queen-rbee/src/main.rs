@@ -1,6 +1,17 @@
 fn main() {
-    println!("{}", narration_core::narrate("queen-rbee", "ready"));
+    daemon_lifecycle_free::announce();
     for line in queen_rbee::schedule(1) {
         println!("{line}");
+    }
+    if !hive_lifecycle::spawn_hive() {
+        std::process::exit(1);
+    }
+}
+
+/// queen-rbee has no direct dependency on daemon-lifecycle; it announces itself the same way.
+mod daemon_lifecycle_free {
+    pub fn announce() {
+        let line = format!("started pid={} mark={}", std::process::id(), narration_core::MARK);
+        println!("{}", narration_core::narrate("queen-rbee", &line));
     }
 }

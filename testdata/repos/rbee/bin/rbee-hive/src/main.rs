@@ -1,4 +1,6 @@
 fn main() {
-    println!("{}", narration_core::narrate("rbee-hive", "ready"));
-    println!("{}", rbee_hive::start_worker());
+    daemon_lifecycle::announce("rbee-hive");
+    if !daemon_lifecycle::spawn_next("llm-worker-rbee") {
+        std::process::exit(1);
+    }
 }

@@ -1,6 +1,8 @@
 //! The CLI: spawns queen-rbee.
 
 fn main() {
-    println!("{}", narration_core::narrate("rbee-keeper", "hello"));
-    println!("{}", daemon_lifecycle::start("queen-rbee"));
+    daemon_lifecycle::announce("rbee-keeper");
+    if !daemon_lifecycle::spawn_next("queen-rbee") {
+        std::process::exit(1);
+    }
 }
