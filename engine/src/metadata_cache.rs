@@ -175,30 +175,59 @@ fn normalize(path: &Path) -> PathBuf {
     }
 }
 
+/// The directories in which the root manifest's `workspace.members` globs expand (`crates`
+/// for `crates/*`).
+fn glob_dirs(root: &Path) -> Vec<PathBuf> {
+    let Some(table) = read_toml(&root.join("Cargo.toml")) else {
+        return Vec::new();
+    };
+    let members = table
+        .get("workspace")
+        .and_then(|w| w.get("members"))
+        .and_then(|m| m.as_array())
+        .cloned()
+        .unwrap_or_default();
+    members
+        .iter()
+        .filter_map(|m| m.as_str())
+        .filter(|m| m.contains(['*', '?', '[']))
+        .map(|pattern| {
+            let fixed: Vec<&str> = pattern
+                .split('/')
+                .take_while(|part| !part.contains(['*', '?', '[']))
+                .collect();
+            root.join(fixed.join("/"))
+        })
+        .collect()
+}
+
 fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
     let root = metadata.workspace_root.as_std_path();
-    let mut contents = BTreeMap::new();
-    let mut dirs = BTreeMap::new();
-    let mut content = |path: PathBuf| {
-        let digest = std::fs::read(&path).ok().map(|bytes| digest(&bytes));
-        contents.insert(path, digest);
+    let mut key = Key {
+        version: VERSION,
+        start: start.to_owned(),
+        contents: BTreeMap::new(),
+        dirs: BTreeMap::new(),
+        env: ENV
+            .iter()
+            .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
+            .collect(),
     };
-    content(start.to_owned());
-    content(root.join("Cargo.toml"));
+    key.content(start.to_owned());
+    key.content(root.join("Cargo.toml"));
     for dir in root.ancestors() {
-        content(dir.join(".cargo").join("config.toml"));
-        content(dir.join(".cargo").join("config"));
+        key.content(dir.join(".cargo").join("config.toml"));
+        key.content(dir.join(".cargo").join("config"));
     }
-    let mut stamp_dir = |dir: PathBuf| {
-        let stamp = Stamp::of(&dir);
-        dirs.insert(dir, stamp);
-    };
-    stamp_dir(root.to_owned());
+    // A new member under a `members` glob shows in the directory the glob expands in.
+    for dir in glob_dirs(root) {
+        key.stamp(dir);
+    }
     for package in &metadata.packages {
-        content(package.manifest_path.clone().into_std_path_buf());
+        key.content(package.manifest_path.clone().into_std_path_buf());
         for dependency in &package.dependencies {
             if let Some(path) = &dependency.path {
-                content(path.as_std_path().join("Cargo.toml"));
+                key.content(path.as_std_path().join("Cargo.toml"));
             }
         }
         let Some(dir) = package
@@ -208,33 +237,36 @@ fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
         else {
             continue;
         };
-        // A new member under a `members` glob shows in its parent directory.
-        if let Some(parent) = dir.parent() {
-            stamp_dir(parent.to_owned());
+        // Target auto-discovery: these files by existence, these directories by their entries
+        // (and their subdirectories', for `src/bin/NAME/main.rs` and friends).
+        for file in ["build.rs", "src/lib.rs", "src/main.rs"] {
+            let path = dir.join(file);
+            let exists = path.exists();
+            key.contents.insert(path, exists.then(String::new));
         }
-        stamp_dir(dir.clone());
-        stamp_dir(dir.join("src"));
         for sub in ["src/bin", "tests", "benches", "examples"] {
             let sub = dir.join(sub);
             if let Ok(entries) = std::fs::read_dir(&sub) {
                 for entry in entries.flatten() {
                     if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                        stamp_dir(entry.path());
+                        key.stamp(entry.path());
                     }
                 }
             }
-            stamp_dir(sub);
+            key.stamp(sub);
         }
     }
-    let env = ENV
-        .iter()
-        .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
-        .collect();
-    Key {
-        version: VERSION,
-        start: start.to_owned(),
-        contents,
-        dirs,
-        env,
+    key
+}
+
+impl Key {
+    fn content(&mut self, path: PathBuf) {
+        let digest = std::fs::read(&path).ok().map(|bytes| digest(&bytes));
+        self.contents.insert(path, digest);
+    }
+
+    fn stamp(&mut self, dir: PathBuf) {
+        let stamp = Stamp::of(&dir);
+        self.dirs.insert(dir, stamp);
     }
 }
