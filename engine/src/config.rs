@@ -130,6 +130,45 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Checks the names the configuration uses against the workspace: every binary in
+    /// `spawns` and `auto-build` and every package in `owners` must exist, and the spawn edges
+    /// must not form a cycle.
+    pub fn check_names(&self, graph: &rbee_graph_model::WorkspaceGraph) -> Result<()> {
+        let binaries: std::collections::BTreeSet<String> =
+            graph.binaries().map(|(_, b)| b.name).collect();
+        let unknown = |key: &str, what: &str, name: &str| Error::Config {
+            key: key.to_owned(),
+            message: format!("no {what} named `{name}` in the workspace"),
+        };
+        for (spawner, spawned) in &self.spawns {
+            for name in std::iter::once(spawner).chain(spawned) {
+                if !binaries.contains(name) {
+                    return Err(unknown("spawns", "binary", name));
+                }
+            }
+        }
+        for name in self.auto_build.per_binary.keys() {
+            if !binaries.contains(name) {
+                return Err(unknown("auto-build", "binary", name));
+            }
+        }
+        for name in self.owners.values().flatten() {
+            if graph.package_by_name(name).is_none() {
+                return Err(unknown("owners", "package", name));
+            }
+        }
+        let pairs = crate::rules::spawn_pairs(graph, &self.spawns);
+        graph
+            .order_binaries(graph.binaries().map(|(_, b)| b), &pairs)
+            .map_err(|e| Error::Config {
+                key: "spawns".to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(())
+    }
+}
+
 /// Compiles globs the way the path rules use them: `*` does not cross `/`.
 pub(crate) fn glob_set(key: &str, patterns: &[impl AsRef<str>]) -> Result<GlobSet> {
     let mut builder = GlobSetBuilder::new();

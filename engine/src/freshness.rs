@@ -106,6 +106,22 @@ impl Verdict {
     pub fn is_fresh(&self) -> bool {
         self.reasons.is_empty()
     }
+
+    /// Whether [`Self::changed_files`] is the whole story of what changed since cargo built
+    /// this binary. It is not when there is no usable record, when the recorded commit is gone,
+    /// or when the binary was replaced (another cargo run, in this worktree or another one
+    /// sharing the target directory, built it from sources the record does not describe).
+    pub fn knows_what_changed(&self) -> bool {
+        self.record.is_some()
+            && !self.reasons.iter().any(|r| {
+                matches!(
+                    r,
+                    StaleReason::CommitMissing(_)
+                        | StaleReason::ExecutableMissing(_)
+                        | StaleReason::ExecutableReplaced(_)
+                )
+            })
+    }
 }
 
 /// Checks binaries of one workspace against their records, sharing the work between them

@@ -158,9 +158,9 @@ pub async fn build_stale(
     let mut touched = BTreeSet::new();
     for verdict in &stale {
         touched.extend(verdict.changed_files.iter().cloned());
-        if verdict.record.is_none() {
-            // Without a record nothing says which files changed since cargo last built this
-            // binary, and cargo's mtimes may lie: make it recompile every local source.
+        if !verdict.knows_what_changed() {
+            // Nothing says which files changed since cargo last built this binary, and
+            // cargo's mtimes may lie: make it recompile every local source it was built from.
             let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
             for file in crate::depinfo::read(&dep_info).unwrap_or_default() {
                 if let Ok(rel) = file.strip_prefix(repo.workdir()) {

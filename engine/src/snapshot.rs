@@ -118,8 +118,10 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
         }
     };
     let target_directory = metadata.target_directory.clone().into_std_path_buf();
+    let snapshot = Snapshot::new(metadata, lock, repo.workdir().to_owned())?;
+    snapshot.config.check_names(&snapshot.graph)?;
     Ok(Worktree {
-        snapshot: Snapshot::new(metadata, lock, repo.workdir().to_owned())?,
+        snapshot,
         target_directory,
         workspace_root,
         repo,

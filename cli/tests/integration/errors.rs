@@ -182,3 +182,30 @@ fn unknown_subcommand_and_flag() {
         &["affected", "--base", "HEAD", "--no-such-flag"],
     ));
 }
+
+#[test]
+fn configuration_naming_an_unknown_binary() {
+    let repo = Repo::from_fixture("rbee");
+    repo.replace(
+        "Cargo.toml",
+        "\"rbee-keeper\" = [\"queen-rbee\"]",
+        "\"rbee-keeper\" = [\"queen-rbe\"]",
+    );
+    let out = run(&repo, &["affected", "--base", "HEAD"]);
+    assert_bad_input(&out);
+    assert!(out.stderr.contains("rbee-graph.spawns`"), "{}", out.stderr);
+    assert!(out.stderr.contains("queen-rbe`"), "{}", out.stderr);
+}
+
+#[test]
+fn configuration_with_a_spawn_cycle() {
+    let repo = Repo::from_fixture("rbee");
+    repo.replace(
+        "Cargo.toml",
+        "\"rbee-keeper\" = [\"queen-rbee\"]",
+        "\"rbee-keeper\" = [\"queen-rbee\"], \"llm-worker-rbee\" = [\"rbee-keeper\"]",
+    );
+    let out = run(&repo, &["status"]);
+    assert_bad_input(&out);
+    assert!(out.stderr.contains("spawn cycle"), "{}", out.stderr);
+}
