@@ -131,31 +131,34 @@ impl Config {
 }
 
 impl Config {
-    /// Checks the names the configuration uses against the workspace: every binary in
-    /// `spawns` and `auto-build` and every package in `owners` must exist, and the spawn edges
-    /// must not form a cycle.
+    /// Checks the names the configuration uses against the workspace. A binary or package
+    /// that does not exist (a typo, or one removed since the configuration was written) is
+    /// warned about and otherwise ignored, so that CI keeps working; spawn edges that form a
+    /// cycle are an error, since no build order satisfies them.
     pub fn check_names(&self, graph: &rbee_graph_model::WorkspaceGraph) -> Result<()> {
         let binaries: std::collections::BTreeSet<String> =
             graph.binaries().map(|(_, b)| b.name).collect();
-        let unknown = |key: &str, what: &str, name: &str| Error::Config {
-            key: key.to_owned(),
-            message: format!("no {what} named `{name}` in the workspace"),
+        let unknown = |key: &str, what: &str, name: &str| {
+            tracing::warn!(
+                "configuration `workspace.metadata.rbee-graph.{key}` names `{name}`, but the \
+                 workspace has no {what} of that name; ignoring it"
+            );
         };
         for (spawner, spawned) in &self.spawns {
             for name in std::iter::once(spawner).chain(spawned) {
                 if !binaries.contains(name) {
-                    return Err(unknown("spawns", "binary", name));
+                    unknown("spawns", "binary", name);
                 }
             }
         }
         for name in self.auto_build.per_binary.keys() {
             if !binaries.contains(name) {
-                return Err(unknown("auto-build", "binary", name));
+                unknown("auto-build", "binary", name);
             }
         }
         for name in self.owners.values().flatten() {
             if graph.package_by_name(name).is_none() {
-                return Err(unknown("owners", "package", name));
+                unknown("owners", "package", name);
             }
         }
         let pairs = crate::rules::spawn_pairs(graph, &self.spawns);

@@ -117,6 +117,7 @@ impl Verdict {
                 matches!(
                     r,
                     StaleReason::CommitMissing(_)
+                        | StaleReason::Forced
                         | StaleReason::ExecutableMissing(_)
                         | StaleReason::ExecutableReplaced(_)
                 )
@@ -343,20 +344,42 @@ impl<'w> Checker<'w> {
                 }
             }
         }
-        if changed.contains(&self.lock_path)
-            && lock_digest(graph, self.worktree.snapshot.lock.as_ref(), binary)
-                != record.lock_digest
-        {
-            reasons.push(Reason {
-                kind: ReasonKind::Lockfile,
-                path: Some(self.lock_path.clone()),
-                package: None,
-                chain: Vec::new(),
-                detail: None,
-            });
+        if changed.contains(&self.lock_path) {
+            let now = lock_entries(graph, self.worktree.snapshot.lock.as_ref(), binary);
+            let mut differing: BTreeSet<&str> = BTreeSet::new();
+            for (key, value) in now.iter().chain(&record.lock_entries) {
+                if now.get(key) != record.lock_entries.get(key) {
+                    differing.insert(value.name.as_str());
+                }
+            }
+            for name in differing {
+                reasons.push(Reason {
+                    kind: ReasonKind::Lockfile,
+                    path: Some(self.lock_path.clone()),
+                    package: Some(name.to_owned()),
+                    chain: lock_chain(graph, name, binary),
+                    detail: None,
+                });
+            }
         }
         Ok(reasons)
     }
+}
+
+/// `path` with `.` and `..` taken out lexically: cargo writes dep-info paths as rustc saw them
+/// (`src/../../../shared/prompts.txt`).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn first_difference(
@@ -369,16 +392,18 @@ fn first_difference(
         .cloned()
 }
 
-/// A digest of every `Cargo.lock` entry `binary` reaches through normal and build
-/// dependencies: equal digests mean no entry it uses changed.
-pub fn lock_digest(graph: &WorkspaceGraph, lock: Option<&Lockfile>, binary: &Binary) -> String {
-    let Some(package) = graph.package_by_name(&binary.package) else {
-        return String::new();
+/// Every `Cargo.lock` entry `binary` reaches through normal and build dependencies, keyed by
+/// `name version source`: an entry that differs (or is new, or gone) changed the binary's
+/// inputs.
+pub fn lock_entries(
+    graph: &WorkspaceGraph,
+    lock: Option<&Lockfile>,
+    binary: &Binary,
+) -> BTreeMap<String, LockedEntry> {
+    let (Some(package), Some(lock)) = (graph.package_by_name(&binary.package), lock) else {
+        return BTreeMap::new();
     };
-    let Some(lock) = lock else {
-        return "no lock file".to_owned();
-    };
-    let mut lines: Vec<String> = graph
+    graph
         .reachable(package, DepKind::reaches_binaries)
         .into_iter()
         .filter_map(|id| match graph.node(id) {
@@ -392,27 +417,52 @@ pub fn lock_digest(graph: &WorkspaceGraph, lock: Option<&Lockfile>, binary: &Bin
                 source: Some(e.source.clone()),
             };
             let entry = lock.get(&key);
-            let checksum = entry.and_then(|e| e.checksum.as_deref()).unwrap_or("");
-            let deps: Vec<String> = entry
+            let dependencies = entry
                 .map(|e| {
                     e.dependencies
                         .iter()
-                        .map(|d| format!("{}@{}", d.name, d.version))
+                        .map(|d| format!("{} {}", d.name, d.version))
                         .collect()
                 })
                 .unwrap_or_default();
-            format!(
-                "{} {} {} {} [{}]",
-                e.name,
-                e.version,
-                e.source,
-                checksum,
-                deps.join(",")
-            )
+            let locked = LockedEntry {
+                name: e.name.clone(),
+                checksum: entry.and_then(|e| e.checksum.clone()),
+                dependencies,
+            };
+            (format!("{} {} {}", e.name, e.version, e.source), locked)
         })
-        .collect();
-    lines.sort();
-    crate::stamp::digest(lines.join("\n").as_bytes())
+        .collect()
+}
+
+/// What a record keeps of one lock entry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LockedEntry {
+    /// The crate name.
+    pub name: String,
+    /// Its registry checksum.
+    pub checksum: Option<String>,
+    /// Its dependencies, as `name version`.
+    pub dependencies: Vec<String>,
+}
+
+/// The chain from external crate `name` to `binary`'s package, when the lock file still has it.
+fn lock_chain(graph: &WorkspaceGraph, name: &str, binary: &Binary) -> Vec<String> {
+    let package = graph.package_by_name(&binary.package);
+    // Any version of the crate that reaches the package will do for an explanation.
+    let external = graph.externals_named(name).into_iter().find(|&id| {
+        package.is_some_and(|p| graph.dependents(id, DepKind::reaches_binaries).contains(p))
+    });
+    match (external, package) {
+        (Some(external), Some(package)) => graph
+            .dependents(external, DepKind::reaches_binaries)
+            .chain(package)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| graph.name(id).to_owned())
+            .collect(),
+        _ => vec![name.to_owned(), binary.package.clone()],
+    }
 }
 
 /// Repository-relative paths of the files in a dep-info list that no package but the root
@@ -425,6 +475,7 @@ pub fn reads_outside_packages(
 ) -> Vec<String> {
     let mut out: BTreeSet<String> = BTreeSet::new();
     for file in files {
+        let file = normalize(file);
         let Ok(rel) = file.strip_prefix(repo_root) else {
             continue;
         };

@@ -199,7 +199,7 @@ pub async fn build_stale(
             dirty: dirty.clone(),
             toolchain: checker.toolchain().to_owned(),
             environment: checker.environment().clone(),
-            lock_digest: freshness::lock_digest(graph, worktree.snapshot.lock.as_ref(), binary),
+            lock_entries: freshness::lock_entries(graph, worktree.snapshot.lock.as_ref(), binary),
             reads_outside_packages: dep_info
                 .map(|files| freshness::reads_outside_packages(graph, repo.workdir(), &files)),
             executable_stamp: Stamp::of(&executable),
@@ -256,6 +256,7 @@ pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
     let mut checker = Checker::new(&worktree, &profile)?;
     let mut stale = Vec::new();
     let mut path = None;
+    let mut not_built: Option<Verdict> = None;
     for target in &targets {
         let verdict = checker.check(target)?;
         if verdict.is_fresh() {
@@ -264,13 +265,11 @@ pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
             }
         } else if auto_build(&worktree, target) {
             stale.push(target.clone());
+        } else if *target == binary {
+            // Warned about only if there is a binary to hand out after all.
+            not_built = Some(verdict);
         } else {
-            let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
-            tracing::warn!(
-                "{} is stale but auto-build is off: {}",
-                target.name,
-                why.join("; ")
-            );
+            warn_stale(&verdict);
         }
     }
     if !stale.is_empty() {
@@ -287,6 +286,9 @@ pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
                 .output_dir(&worktree.target_directory)
                 .join(&binary.name);
             if existing.is_file() {
+                if let Some(verdict) = &not_built {
+                    warn_stale(verdict);
+                }
                 Ok(existing)
             } else {
                 Err(Error::NotBuilt {
@@ -295,6 +297,15 @@ pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
             }
         }
     }
+}
+
+fn warn_stale(verdict: &Verdict) {
+    let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
+    tracing::warn!(
+        "{} is stale but auto-build is off: {}",
+        verdict.binary.name,
+        why.join("; ")
+    );
 }
 
 /// Whether `ensure` may build `binary`: `RBEE_GRAPH_AUTO_BUILD` (0/1, false/true, off/on)

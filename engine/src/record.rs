@@ -41,8 +41,8 @@ pub struct Record {
     pub toolchain: String,
     /// The environment cargo reads (see [`crate::toolchain::build_environment`]).
     pub environment: BTreeMap<String, String>,
-    /// A digest of the `Cargo.lock` entries the binary reaches.
-    pub lock_digest: String,
+    /// The `Cargo.lock` entries the binary reaches, keyed by `name version source`.
+    pub lock_entries: BTreeMap<String, crate::freshness::LockedEntry>,
     /// Files outside every package that the binary read, from cargo's dep-info
     /// (repository-relative); `None` when cargo wrote no dep-info.
     pub reads_outside_packages: Option<Vec<String>>,

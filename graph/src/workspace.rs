@@ -92,6 +92,18 @@ impl WorkspaceGraph {
         self.externals.get(key).copied()
     }
 
+    /// Every external crate called `name` (one per locked version), in a stable order.
+    pub fn externals_named(&self, name: &str) -> Vec<NodeId> {
+        let mut ids: Vec<NodeId> = self
+            .externals
+            .iter()
+            .filter(|(k, _)| k.name == name)
+            .map(|(_, &id)| id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// Every package (members first in build order, then nothing else: non-member path
     /// packages are part of the build order too).
     pub fn packages(&self) -> impl Iterator<Item = (PackageId, &Package)> {

@@ -184,7 +184,8 @@ fn unknown_subcommand_and_flag() {
 }
 
 #[test]
-fn configuration_naming_an_unknown_binary() {
+fn configuration_naming_an_unknown_binary_is_a_warning() {
+    // A typo, or a binary removed since: CI must keep working, so it is only a warning.
     let repo = Repo::from_fixture("rbee");
     repo.replace(
         "Cargo.toml",
@@ -192,7 +193,7 @@ fn configuration_naming_an_unknown_binary() {
         "\"rbee-keeper\" = [\"queen-rbe\"]",
     );
     let out = run(&repo, &["affected", "--base", "HEAD"]);
-    assert_bad_input(&out);
+    out.success();
     assert!(out.stderr.contains("rbee-graph.spawns`"), "{}", out.stderr);
     assert!(out.stderr.contains("queen-rbe`"), "{}", out.stderr);
 }
