@@ -137,6 +137,10 @@ pub struct Checker<'w> {
     rules: PathRules,
     lock_path: String,
     changed_since: HashMap<ObjectId, Option<BTreeSet<String>>>,
+    /// Records read ahead by [`Self::limit_to`].
+    records: HashMap<Binary, Result<Record, Unusable>>,
+    /// What the status walks look at; empty means the whole repository.
+    scope: Vec<String>,
     hashes: HashMap<String, Option<String>>,
 }
 
@@ -162,6 +166,8 @@ impl<'w> Checker<'w> {
                 format!("{root}/Cargo.lock")
             },
             changed_since: HashMap::new(),
+            records: HashMap::new(),
+            scope: Vec::new(),
             hashes: HashMap::new(),
         })
     }
@@ -186,6 +192,64 @@ impl<'w> Checker<'w> {
         &self.environment
     }
 
+    /// Limits the status walks to what can matter for `binaries` (which are then the only ones
+    /// to check): the directories of the packages they reach, the files every build reads,
+    /// the lock file, and the files outside every package their dep-info says they read.
+    /// Without dep-info for one of them (or with `global`/`owners` globs configured) any file
+    /// of the repository may matter, and nothing is limited.
+    pub fn limit_to(&mut self, binaries: &[Binary]) {
+        let graph = &self.worktree.snapshot.graph;
+        let config = &self.worktree.snapshot.config;
+        let mut scope: BTreeSet<String> = BTreeSet::new();
+        let mut whole_repository = !config.global.is_empty() || !config.owners.is_empty();
+        for binary in binaries {
+            let record = self.store.read(binary, &self.profile, &self.triple);
+            match record
+                .as_ref()
+                .ok()
+                .and_then(|r| r.reads_outside_packages.as_ref())
+            {
+                Some(reads) => scope.extend(reads.iter().cloned()),
+                None => whole_repository = true,
+            }
+            self.records.insert(binary.clone(), record);
+            let Some(package) = graph.package_by_name(&binary.package) else {
+                continue;
+            };
+            for id in graph.reachable(package, DepKind::reaches_binaries) {
+                if let Node::Package(p) = graph.node(id) {
+                    match p.dir.as_deref() {
+                        Some("") => whole_repository = true,
+                        Some(dir) => {
+                            scope.insert(dir.to_owned());
+                        }
+                        // Outside the repository: git cannot see it either way.
+                        None => {}
+                    }
+                }
+            }
+        }
+        if whole_repository {
+            return;
+        }
+        let root = graph.workspace_root();
+        scope.insert(self.lock_path.clone());
+        scope.insert(join(root, "Cargo.toml"));
+        let mut dir = Some(root);
+        while let Some(at) = dir {
+            for name in [
+                "rust-toolchain",
+                "rust-toolchain.toml",
+                ".cargo/config",
+                ".cargo/config.toml",
+            ] {
+                scope.insert(join(at, name));
+            }
+            dir = (!at.is_empty()).then(|| at.rfind('/').map_or("", |slash| &at[..slash]));
+        }
+        self.scope = scope.into_iter().collect();
+    }
+
     /// Decides whether `binary` is fresh.
     pub fn check(&mut self, binary: &Binary) -> Result<Verdict> {
         let mut verdict = Verdict {
@@ -194,7 +258,11 @@ impl<'w> Checker<'w> {
             reasons: Vec::new(),
             changed_files: Vec::new(),
         };
-        let record = match self.store.read(binary, &self.profile, &self.triple) {
+        let read = match self.records.remove(binary) {
+            Some(read) => read,
+            None => self.store.read(binary, &self.profile, &self.triple),
+        };
+        let record = match read {
             Ok(record) => record,
             Err(unusable) => {
                 verdict.reasons.push(match unusable {
@@ -253,7 +321,7 @@ impl<'w> Checker<'w> {
         };
         if !self.changed_since.contains_key(&commit) {
             let changed = if self.repo().has_commit(commit) {
-                Some(self.repo().changed_in_worktree(commit)?)
+                Some(self.repo().changed_in_worktree_under(commit, &self.scope)?)
             } else {
                 None
             };
@@ -382,6 +450,14 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
 fn first_difference(
     then: &BTreeMap<String, String>,
     now: &BTreeMap<String, String>,
@@ -465,14 +541,26 @@ fn lock_chain(graph: &WorkspaceGraph, name: &str, binary: &Binary) -> Vec<String
     }
 }
 
-/// Repository-relative paths of the files in a dep-info list that no package but the root
-/// package owns (and that lie inside the repository): the extra inputs a binary's dep-info
-/// reveals, which the path rules alone would ignore or attribute to everyone.
+/// Repository-relative paths of the files in `binary`'s dep-info list that lie outside the
+/// packages it depends on (and inside the repository): the inputs the path rules alone would
+/// ignore, attribute to everyone (unowned files), or attribute to a package it does not depend
+/// on (`include_str!("../../other/data.txt")`). Files of the root package count as outside,
+/// since the root package's directory holds everything.
 pub fn reads_outside_packages(
     graph: &WorkspaceGraph,
     repo_root: &Path,
+    binary: &Binary,
     files: &[PathBuf],
 ) -> Vec<String> {
+    let reached: BTreeSet<rbee_graph_model::NodeId> = graph
+        .package_by_name(&binary.package)
+        .map(|id| {
+            graph
+                .reachable(id, DepKind::reaches_binaries)
+                .into_iter()
+                .collect()
+        })
+        .unwrap_or_default();
     let mut out: BTreeSet<String> = BTreeSet::new();
     for file in files {
         let file = normalize(file);
@@ -480,7 +568,10 @@ pub fn reads_outside_packages(
             continue;
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
-        if graph.owner(&rel).is_none_or(|id| graph.is_root_package(id)) {
+        let owned_by_its_own = graph
+            .owner(&rel)
+            .is_some_and(|id| reached.contains(&id) && !graph.is_root_package(id));
+        if !owned_by_its_own {
             out.insert(rel);
         }
     }

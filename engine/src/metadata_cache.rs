@@ -26,10 +26,13 @@ struct Key {
     version: u32,
     /// The manifest the user pointed at (or found from the current directory).
     start: PathBuf,
-    /// Content digests of manifests and cargo configuration files (`None`: missing).
-    contents: BTreeMap<PathBuf, Option<String>>,
+    /// Manifests and cargo configuration files: a stamp, and the content digest (`None`:
+    /// missing). When the stamp still matches, the file is not read again.
+    contents: BTreeMap<PathBuf, (Stamp, Option<String>)>,
     /// Directories whose entries matter.
     dirs: BTreeMap<PathBuf, Stamp>,
+    /// Files whose existence alone matters.
+    exists: BTreeMap<PathBuf, bool>,
     /// Environment variables cargo reads for these answers.
     env: BTreeMap<String, String>,
 }
@@ -129,7 +132,7 @@ pub fn load(start: &Path) -> Option<cargo_metadata::Metadata> {
     let file = cache_file(start)?;
     let bytes = std::fs::read(&file).ok()?;
     let cached: Cached = serde_json::from_slice(&bytes).ok()?;
-    if cached.key.start != start || key_for(start, &cached.metadata) != cached.key {
+    if cached.key.start != start || !cached.key.still_holds() {
         tracing::debug!("metadata cache is out of date");
         return None;
     }
@@ -208,6 +211,7 @@ fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
         start: start.to_owned(),
         contents: BTreeMap::new(),
         dirs: BTreeMap::new(),
+        exists: BTreeMap::new(),
         env: ENV
             .iter()
             .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
@@ -242,7 +246,7 @@ fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
         for file in ["build.rs", "src/lib.rs", "src/main.rs"] {
             let path = dir.join(file);
             let exists = path.exists();
-            key.contents.insert(path, exists.then(String::new));
+            key.exists.insert(path, exists);
         }
         for sub in ["src/bin", "tests", "benches", "examples"] {
             let sub = dir.join(sub);
@@ -261,8 +265,37 @@ fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
 
 impl Key {
     fn content(&mut self, path: PathBuf) {
+        let stamp = Stamp::of(&path);
         let digest = std::fs::read(&path).ok().map(|bytes| digest(&bytes));
-        self.contents.insert(path, digest);
+        self.contents.insert(path, (stamp, digest));
+    }
+
+    /// Whether the files and directories this key describes are still as they were, and the
+    /// environment too. Reads a file only when its stamp moved (to tell a `touch` from an edit).
+    fn still_holds(&self) -> bool {
+        let env: BTreeMap<String, String> = ENV
+            .iter()
+            .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
+            .collect();
+        if env != self.env {
+            return false;
+        }
+        let files_hold = self.contents.iter().all(|(path, (stamp, digest))| {
+            Stamp::of(path) == *stamp
+                || std::fs::read(path)
+                    .ok()
+                    .map(|bytes| crate::stamp::digest(&bytes))
+                    == *digest
+        });
+        files_hold
+            && self
+                .dirs
+                .iter()
+                .all(|(path, stamp)| Stamp::of(path) == *stamp)
+            && self
+                .exists
+                .iter()
+                .all(|(path, exists)| path.exists() == *exists)
     }
 
     fn stamp(&mut self, dir: PathBuf) {

@@ -109,6 +109,7 @@ pub async fn build_stale(
 ) -> Result<BuildOutcome> {
     let _lock = BuildLock::acquire(&worktree.state_dir()).await?;
     let mut checker = Checker::new(worktree, profile)?;
+    checker.limit_to(targets);
     let mut outcome = BuildOutcome::default();
     let mut stale = Vec::new();
     for binary in targets {
@@ -200,8 +201,9 @@ pub async fn build_stale(
             toolchain: checker.toolchain().to_owned(),
             environment: checker.environment().clone(),
             lock_entries: freshness::lock_entries(graph, worktree.snapshot.lock.as_ref(), binary),
-            reads_outside_packages: dep_info
-                .map(|files| freshness::reads_outside_packages(graph, repo.workdir(), &files)),
+            reads_outside_packages: dep_info.map(|files| {
+                freshness::reads_outside_packages(graph, repo.workdir(), binary, &files)
+            }),
             executable_stamp: Stamp::of(&executable),
             executable: executable.clone(),
         };
@@ -254,6 +256,7 @@ pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
     };
     let profile = profile(&worktree, options.profile.as_ref());
     let mut checker = Checker::new(&worktree, &profile)?;
+    checker.limit_to(&targets);
     let mut stale = Vec::new();
     let mut path = None;
     let mut not_built: Option<Verdict> = None;

@@ -122,7 +122,25 @@ impl Repo {
     /// both comparisons may have been staged and then reverted on disk, so its content is
     /// hashed and compared with `commit` once more.
     pub fn changed_in_worktree(&self, commit: ObjectId) -> Result<BTreeSet<String>> {
+        self.changed_in_worktree_under(commit, &[])
+    }
+
+    /// [`Self::changed_in_worktree`] limited to `scope`: repository-relative files and
+    /// directories (a directory stands for everything below it); empty means everything. gix
+    /// then neither compares nor walks what lies outside, which is what makes a check of one
+    /// binary in a large repository cheap.
+    pub fn changed_in_worktree_under(
+        &self,
+        commit: ObjectId,
+        scope: &[String],
+    ) -> Result<BTreeSet<String>> {
         use gix::status::{Item, UntrackedFiles, tree_index::TrackRenames};
+
+        // Literal pathspecs: a directory called `a[1]` must not match as a glob.
+        let patterns: Vec<gix::bstr::BString> = scope
+            .iter()
+            .map(|path| format!(":(literal){path}").into())
+            .collect();
 
         let tree = self.tree_of(commit)?;
         let mut staged = BTreeSet::new();
@@ -136,7 +154,7 @@ impl Repo {
             .index_worktree_submodules(None)
             .index_worktree_rewrites(None)
             .tree_index_track_renames(TrackRenames::Disabled)
-            .into_iter(Vec::<gix::bstr::BString>::new())
+            .into_iter(patterns)
             .map_err(Error::git)?;
         for item in iter {
             match item.map_err(Error::git)? {

@@ -17,6 +17,11 @@ pub struct Stamp {
     pub mtime_ns: i128,
     /// Its inode number (0 where the platform has none).
     pub inode: u64,
+    /// Its status-change time in nanoseconds (0 where the platform has none). Unlike the
+    /// modification time, no tool can set it back: a `cp -p` or `touch -d` onto a file moves
+    /// it forward, so a stamp cannot stay equal while the content changes.
+    #[serde(default)]
+    pub ctime_ns: i128,
 }
 
 impl Stamp {
@@ -32,6 +37,7 @@ impl Stamp {
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_nanos() as i128),
                 inode: inode(&meta),
+                ctime_ns: ctime_ns(&meta),
             },
             Err(_) => Stamp::default(),
         }
@@ -45,6 +51,17 @@ fn inode(meta: &std::fs::Metadata) -> u64 {
 
 #[cfg(not(unix))]
 fn inode(_: &std::fs::Metadata) -> u64 {
+    0
+}
+
+#[cfg(unix)]
+fn ctime_ns(meta: &std::fs::Metadata) -> i128 {
+    use std::os::unix::fs::MetadataExt;
+    i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+fn ctime_ns(_: &std::fs::Metadata) -> i128 {
     0
 }
 

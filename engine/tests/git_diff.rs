@@ -184,3 +184,49 @@ fn unknown_revisions_and_missing_repositories_are_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn a_scoped_worktree_diff_is_the_full_one_within_the_scope() {
+    let repo = Repo::from_fixture("rbee");
+    let base = repo.head();
+    repo.append("libs/narration-core/src/lib.rs", "\n// edit\n");
+    repo.append("libs/job-server/src/lib.rs", "\n// edit\n");
+    repo.write("libs/narration-core/src/new.rs", "// untracked\n");
+    repo.write("shared/new.txt", "untracked\n");
+    repo.git(&["add", "libs/job-server/src/lib.rs"]);
+    repo.remove("bin/queen-rbee/src/main.rs");
+    repo.append("Cargo.toml", "\n# edit\n");
+    let gix = GixRepo::discover(repo.root()).unwrap();
+    let base = gix.resolve_commit(&base).unwrap();
+    let full = gix.changed_in_worktree(base).unwrap();
+    let scope = [
+        "libs/narration-core".to_owned(),
+        "Cargo.toml".to_owned(),
+        "shared".to_owned(),
+    ];
+    let scoped = gix.changed_in_worktree_under(base, &scope).unwrap();
+    let expected: BTreeSet<String> = full
+        .iter()
+        .filter(|p| {
+            scope
+                .iter()
+                .any(|s| *p == s || p.starts_with(&format!("{s}/")))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(scoped, expected);
+    assert_eq!(
+        scoped,
+        BTreeSet::from([
+            "Cargo.toml".to_owned(),
+            "libs/narration-core/src/lib.rs".to_owned(),
+            "libs/narration-core/src/new.rs".to_owned(),
+            "shared/new.txt".to_owned(),
+        ])
+    );
+    // A prefix of a directory name is not that directory.
+    let none = gix
+        .changed_in_worktree_under(base, &["libs/narration".to_owned()])
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+}
