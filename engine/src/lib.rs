@@ -40,6 +40,7 @@ pub mod record;
 pub mod repo;
 pub mod rules;
 pub mod run;
+mod scoped_diff;
 pub mod select;
 pub mod snapshot;
 pub mod stamp;

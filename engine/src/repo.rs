@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 
 /// A git repository with a work tree.
 pub struct Repo {
-    repo: gix::Repository,
+    pub(crate) repo: gix::Repository,
     workdir: PathBuf,
 }
 
@@ -25,7 +25,10 @@ pub struct TreeFile {
 impl Repo {
     /// Finds the repository holding `dir`, walking upwards like git does.
     pub fn discover(dir: &Path) -> Result<Repo> {
-        let repo = gix::discover(dir).map_err(|_| Error::NotARepository(dir.to_owned()))?;
+        let mut repo = gix::discover(dir).map_err(|_| Error::NotARepository(dir.to_owned()))?;
+        // Trees are read again and again (one lookup per package directory walks the same
+        // parent trees); a small cache saves re-inflating them.
+        repo.object_cache_size_if_unset(4 * 1024 * 1024);
         let workdir = repo
             .workdir()
             .ok_or_else(|| Error::BareRepository(repo.git_dir().to_owned()))?;
@@ -91,7 +94,7 @@ impl Repo {
         }
     }
 
-    fn tree_of(&self, commit: ObjectId) -> Result<gix::Tree<'_>> {
+    pub(crate) fn tree_of(&self, commit: ObjectId) -> Result<gix::Tree<'_>> {
         self.repo
             .find_commit(commit)
             .map_err(Error::git)?
@@ -122,25 +125,13 @@ impl Repo {
     /// both comparisons may have been staged and then reverted on disk, so its content is
     /// hashed and compared with `commit` once more.
     pub fn changed_in_worktree(&self, commit: ObjectId) -> Result<BTreeSet<String>> {
-        self.changed_in_worktree_under(commit, &[])
+        self.changed_everywhere(commit)
     }
 
-    /// [`Self::changed_in_worktree`] limited to `scope`: repository-relative files and
-    /// directories (a directory stands for everything below it); empty means everything. gix
-    /// then neither compares nor walks what lies outside, which is what makes a check of one
-    /// binary in a large repository cheap.
-    pub fn changed_in_worktree_under(
-        &self,
-        commit: ObjectId,
-        scope: &[String],
-    ) -> Result<BTreeSet<String>> {
+    /// Every path whose content differs from `commit`, the whole repository: gix's status
+    /// (commit against index, index against work tree, untracked files), in parallel.
+    fn changed_everywhere(&self, commit: ObjectId) -> Result<BTreeSet<String>> {
         use gix::status::{Item, UntrackedFiles, tree_index::TrackRenames};
-
-        // Literal pathspecs: a directory called `a[1]` must not match as a glob.
-        let patterns: Vec<gix::bstr::BString> = scope
-            .iter()
-            .map(|path| format!(":(literal){path}").into())
-            .collect();
 
         let tree = self.tree_of(commit)?;
         let mut staged = BTreeSet::new();
@@ -154,7 +145,7 @@ impl Repo {
             .index_worktree_submodules(None)
             .index_worktree_rewrites(None)
             .tree_index_track_renames(TrackRenames::Disabled)
-            .into_iter(patterns)
+            .into_iter(Vec::<gix::bstr::BString>::new())
             .map_err(Error::git)?;
         for item in iter {
             match item.map_err(Error::git)? {

@@ -45,7 +45,7 @@ fn git_worktree_changes(repo: &Repo, commit: &str) -> BTreeSet<String> {
 fn tracked_files(repo: &Repo) -> Vec<String> {
     lines(&repo.git(&["ls-files"]))
         .into_iter()
-        .filter(|p| !p.ends_with("Cargo.lock"))
+        .filter(|p| !p.ends_with("Cargo.lock") && repo.path(p).is_file())
         .collect()
 }
 
@@ -76,7 +76,7 @@ fn step(repo: &Repo, rng: &mut Rng, n: usize) -> String {
             format!("delete {file}")
         }
         4 => {
-            repo.git(&["rm", "-q", "--", &file]);
+            repo.git(&["rm", "-q", "-f", "--", &file]);
             format!("git rm {file}")
         }
         5 => {
@@ -134,6 +134,29 @@ fn worktree_and_tree_diffs_match_git() {
         let ours = gix.changed_in_worktree(base_id).unwrap();
         let theirs = git_worktree_changes(&repo, &base);
         assert_same(&ours, &theirs, "worktree", &history, seed);
+
+        // The scoped walk agrees with the full one within its scope.
+        let scope: Vec<String> = [
+            "libs/narration-core",
+            "bin",
+            "Cargo.toml",
+            "new",
+            "moved",
+            "target",
+        ]
+        .map(String::from)
+        .to_vec();
+        let scoped = gix.changed_in_worktree_under(base_id, &scope).unwrap();
+        let within: BTreeSet<String> = ours
+            .iter()
+            .filter(|p| {
+                scope
+                    .iter()
+                    .any(|s| *p == s || p.starts_with(&format!("{s}/")))
+            })
+            .cloned()
+            .collect();
+        assert_same(&scoped, &within, "scoped worktree", &history, seed);
 
         let head = repo.head();
         let head_id = gix.resolve_commit(&head).unwrap();
