@@ -198,56 +198,26 @@ impl<'w> Checker<'w> {
     /// Without dep-info for one of them (or with `global`/`owners` globs configured) any file
     /// of the repository may matter, and nothing is limited.
     pub fn limit_to(&mut self, binaries: &[Binary]) {
-        let graph = &self.worktree.snapshot.graph;
-        let config = &self.worktree.snapshot.config;
-        let mut scope: BTreeSet<String> = BTreeSet::new();
-        let mut whole_repository = !config.global.is_empty() || !config.owners.is_empty();
+        let mut scopes = Vec::new();
         for binary in binaries {
             let record = self.store.read(binary, &self.profile, &self.triple);
-            match record
+            let reads = record
                 .as_ref()
                 .ok()
-                .and_then(|r| r.reads_outside_packages.as_ref())
-            {
-                Some(reads) => scope.extend(reads.iter().cloned()),
-                None => whole_repository = true,
-            }
+                .and_then(|r| r.reads_outside_packages.as_deref());
+            scopes.push(scope_for(&self.worktree.snapshot, binary, reads));
             self.records.insert(binary.clone(), record);
-            let Some(package) = graph.package_by_name(&binary.package) else {
-                continue;
-            };
-            for id in graph.reachable(package, DepKind::reaches_binaries) {
-                if let Node::Package(p) = graph.node(id) {
-                    match p.dir.as_deref() {
-                        Some("") => whole_repository = true,
-                        Some(dir) => {
-                            scope.insert(dir.to_owned());
-                        }
-                        // Outside the repository: git cannot see it either way.
-                        None => {}
-                    }
-                }
-            }
         }
-        if whole_repository {
-            return;
-        }
-        let root = graph.workspace_root();
-        scope.insert(self.lock_path.clone());
-        scope.insert(join(root, "Cargo.toml"));
-        let mut dir = Some(root);
-        while let Some(at) = dir {
-            for name in [
-                "rust-toolchain",
-                "rust-toolchain.toml",
-                ".cargo/config",
-                ".cargo/config.toml",
-            ] {
-                scope.insert(join(at, name));
-            }
-            dir = (!at.is_empty()).then(|| at.rfind('/').map_or("", |slash| &at[..slash]));
-        }
-        self.scope = scope.into_iter().collect();
+        self.scope = if scopes.iter().any(Vec::is_empty) {
+            Vec::new()
+        } else {
+            scopes
+                .into_iter()
+                .flatten()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        };
     }
 
     /// Decides whether `binary` is fresh.
@@ -509,6 +479,60 @@ pub fn lock_entries(
             (format!("{} {} {}", e.name, e.version, e.source), locked)
         })
         .collect()
+}
+
+/// Every repository path whose change can make `binary` stale, given the files outside its
+/// packages that it read (`reads`, from dep-info): the directories of the packages it reaches,
+/// the files every build reads, the lock file, and `reads`. Empty means the whole repository:
+/// without dep-info any unowned file may matter, and so may any path `global` or `owners` globs
+/// match, and a root package's directory is the whole workspace.
+///
+/// The scope is self-validating: whatever could widen it later (a new dependency, a moved
+/// package, a new configuration) is a change to a manifest inside it.
+pub fn scope_for(
+    snapshot: &crate::snapshot::Snapshot,
+    binary: &Binary,
+    reads: Option<&[String]>,
+) -> Vec<String> {
+    let graph = &snapshot.graph;
+    let config = &snapshot.config;
+    let Some(reads) = reads else {
+        return Vec::new();
+    };
+    if !config.global.is_empty() || !config.owners.is_empty() {
+        return Vec::new();
+    }
+    let mut scope: BTreeSet<String> = reads.iter().cloned().collect();
+    if let Some(package) = graph.package_by_name(&binary.package) {
+        for id in graph.reachable(package, DepKind::reaches_binaries) {
+            if let Node::Package(p) = graph.node(id) {
+                match p.dir.as_deref() {
+                    Some("") => return Vec::new(),
+                    Some(dir) => {
+                        scope.insert(dir.to_owned());
+                    }
+                    // Outside the repository: git cannot see it either way.
+                    None => {}
+                }
+            }
+        }
+    }
+    let root = graph.workspace_root();
+    scope.insert(join(root, "Cargo.lock"));
+    scope.insert(join(root, "Cargo.toml"));
+    let mut dir = Some(root);
+    while let Some(at) = dir {
+        for name in [
+            "rust-toolchain",
+            "rust-toolchain.toml",
+            ".cargo/config",
+            ".cargo/config.toml",
+        ] {
+            scope.insert(join(at, name));
+        }
+        dir = (!at.is_empty()).then(|| at.rfind('/').map_or("", |slash| &at[..slash]));
+    }
+    scope.into_iter().collect()
 }
 
 /// What a record keeps of one lock entry.

@@ -36,6 +36,7 @@ pub mod lock;
 mod metadata_cache;
 pub mod plan;
 pub mod profile;
+mod quick;
 pub mod record;
 pub mod repo;
 pub mod rules;

@@ -67,7 +67,7 @@ pub fn start_manifest(manifest_path: Option<&Path>) -> Option<PathBuf> {
 /// The workspace root cargo would pick for `start`: the manifest itself if it has a
 /// `[workspace]` table, else the nearest ancestor manifest that has one, else `start`'s
 /// directory. (`package.workspace` pointing elsewhere is honoured.)
-fn workspace_root(start: &Path) -> Option<PathBuf> {
+pub(crate) fn workspace_root(start: &Path) -> Option<PathBuf> {
     let dir = start.parent()?;
     let table = read_toml(start)?;
     if table.contains_key("workspace") {
@@ -89,12 +89,12 @@ fn workspace_root(start: &Path) -> Option<PathBuf> {
     Some(dir.to_owned())
 }
 
-fn read_toml(path: &Path) -> Option<toml::Table> {
+pub(crate) fn read_toml(path: &Path) -> Option<toml::Table> {
     std::fs::read_to_string(path).ok()?.parse().ok()
 }
 
 /// The target directory cargo would use for the workspace at `root`.
-fn target_directory(root: &Path) -> PathBuf {
+pub(crate) fn target_directory(root: &Path) -> PathBuf {
     for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
         if let Some(dir) = std::env::var_os(var).filter(|v| !v.is_empty()) {
             return root.join(dir);

@@ -190,6 +190,9 @@ pub async fn build_stale(
             .cloned()
             .unwrap_or_else(|| output_dir.join(&binary.name));
         let dep_info = crate::depinfo::read(&output_dir.join(format!("{}.d", binary.name)));
+        let reads = dep_info
+            .map(|files| freshness::reads_outside_packages(graph, repo.workdir(), binary, &files));
+        let scope = freshness::scope_for(&worktree.snapshot, binary, reads.as_deref());
         let record = Record {
             schema: record::SCHEMA,
             binary: binary.clone(),
@@ -201,9 +204,8 @@ pub async fn build_stale(
             toolchain: checker.toolchain().to_owned(),
             environment: checker.environment().clone(),
             lock_entries: freshness::lock_entries(graph, worktree.snapshot.lock.as_ref(), binary),
-            reads_outside_packages: dep_info.map(|files| {
-                freshness::reads_outside_packages(graph, repo.workdir(), binary, &files)
-            }),
+            reads_outside_packages: reads,
+            scope,
             executable_stamp: Stamp::of(&executable),
             executable: executable.clone(),
         };
@@ -246,6 +248,15 @@ pub struct EnsureOptions {
 /// With auto-build off (configuration or `RBEE_GRAPH_AUTO_BUILD=0`), nothing is built: the
 /// path is returned if the binary exists, with a warning when it is stale.
 pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
+    if let Some(path) = crate::quick::fresh_path(
+        options.manifest_path.as_deref(),
+        &options.binary,
+        options.package.as_deref(),
+        options.cascade,
+        options.profile.as_ref(),
+    ) {
+        return Ok(path);
+    }
     let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
     let graph = &worktree.snapshot.graph;
     let binary = select::binary(graph, &options.binary, options.package.as_deref())?;

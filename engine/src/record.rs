@@ -46,6 +46,10 @@ pub struct Record {
     /// Files outside every package that the binary read, from cargo's dep-info
     /// (repository-relative); `None` when cargo wrote no dep-info.
     pub reads_outside_packages: Option<Vec<String>>,
+    /// Every path whose change can make this binary stale (see
+    /// [`crate::freshness::scope_for`]); empty means the whole repository. The pre-spawn fast
+    /// path looks only there, without loading the workspace graph.
+    pub scope: Vec<String>,
     /// The binary file written.
     pub executable: PathBuf,
     /// What the binary file looked like right after the build.

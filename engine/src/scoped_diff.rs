@@ -31,7 +31,21 @@ impl Repo {
             return self.changed_in_worktree(commit);
         }
         let tree = self.tree_of(commit)?;
-        let index = self.repo.index_or_empty().map_err(Error::git)?;
+        // The index is read without verifying its trailing checksum (as git does with
+        // `index.skipHash`): hashing a large index costs more than the whole scoped walk.
+        let index_path = self.repo.index_path();
+        let index = if index_path.is_file() {
+            gix::index::File::at(
+                &index_path,
+                self.repo.object_hash(),
+                true,
+                Default::default(),
+            )
+            .map_err(Error::git)?
+        } else {
+            let empty = gix::index::State::new(self.repo.object_hash());
+            gix::index::File::from_state(empty, index_path)
+        };
         let mut excludes = self
             .repo
             .excludes(&index, None, Default::default())
