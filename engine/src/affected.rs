@@ -77,7 +77,7 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
         Head::Commit(commit) => snapshot::load_commit(repo, commit, &workspace_root)?
             .ok_or_else(|| no_workspace(head_name, &workspace_root))?,
     };
-    let base_snapshot = if paths.iter().any(|p| snapshot::shapes_the_graph(p)) {
+    let base_snapshot = if graph_may_differ(repo, base, &head, &paths)? {
         snapshot::load_commit(repo, base, &workspace_root)?
     } else {
         None
@@ -118,6 +118,43 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
         changed_paths: paths.into_iter().collect(),
         affected,
     })
+}
+
+/// Whether the workspace graph at `base` may differ from the head's: a manifest changed, or a
+/// file whose existence makes a target (`src/lib.rs`, `src/bin/x.rs`, ...) was added or
+/// removed. An edit of an existing `src/lib.rs` changes no target, so the base graph is the
+/// head's and no `cargo metadata` of the base commit is needed.
+fn graph_may_differ(
+    repo: &crate::repo::Repo,
+    base: ObjectId,
+    head: &Head,
+    paths: &BTreeSet<String>,
+) -> Result<bool> {
+    let base_tree = repo.tree_of(base)?;
+    let head_tree = match head {
+        Head::Commit(commit) => Some(repo.tree_of(*commit)?),
+        Head::Worktree => None,
+    };
+    for path in paths.iter().filter(|p| snapshot::shapes_the_graph(p)) {
+        if path == "Cargo.toml" || path.ends_with("/Cargo.toml") {
+            return Ok(true);
+        }
+        let at_base = base_tree
+            .lookup_entry_by_path(path)
+            .map_err(Error::git)?
+            .is_some();
+        let at_head = match &head_tree {
+            Some(tree) => tree
+                .lookup_entry_by_path(path)
+                .map_err(Error::git)?
+                .is_some(),
+            None => repo.workdir().join(path).is_file(),
+        };
+        if at_base != at_head {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn read_lock(repo: &crate::repo::Repo, commit: ObjectId, path: &str) -> Result<Option<Lockfile>> {

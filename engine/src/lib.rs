@@ -41,11 +41,11 @@ pub mod record;
 pub mod repo;
 pub mod rules;
 pub mod run;
-mod scoped_diff;
 pub mod select;
 pub mod snapshot;
 pub mod stamp;
 pub mod toolchain;
+mod worktree_diff;
 
 pub use affected::{AffectedOptions, AffectedReport, Head, affected, affected_since_build};
 pub use error::{Error, Result};

@@ -119,87 +119,14 @@ impl Repo {
     }
 
     /// Every file path whose content on disk differs from `commit`: staged, unstaged, deleted
-    /// and untracked files that git does not ignore.
-    ///
-    /// gix compares `commit` with the index and the index with the work tree; a path found in
-    /// both comparisons may have been staged and then reverted on disk, so its content is
-    /// hashed and compared with `commit` once more.
+    /// and untracked files that git does not ignore (see [`Repo::changed_in_worktree_under`]).
     pub fn changed_in_worktree(&self, commit: ObjectId) -> Result<BTreeSet<String>> {
-        self.changed_everywhere(commit)
-    }
-
-    /// Every path whose content differs from `commit`, the whole repository: gix's status
-    /// (commit against index, index against work tree, untracked files), in parallel.
-    fn changed_everywhere(&self, commit: ObjectId) -> Result<BTreeSet<String>> {
-        use gix::status::{Item, UntrackedFiles, tree_index::TrackRenames};
-
-        let tree = self.tree_of(commit)?;
-        let mut staged = BTreeSet::new();
-        let mut on_disk = BTreeSet::new();
-        let iter = self
-            .repo
-            .status(gix::progress::Discard)
-            .map_err(Error::git)?
-            .head_tree(tree.id)
-            .untracked_files(UntrackedFiles::Files)
-            .index_worktree_submodules(None)
-            .index_worktree_rewrites(None)
-            .tree_index_track_renames(TrackRenames::Disabled)
-            .into_iter(Vec::<gix::bstr::BString>::new())
-            .map_err(Error::git)?;
-        for item in iter {
-            match item.map_err(Error::git)? {
-                Item::TreeIndex(change) => {
-                    staged.insert(change.location().to_str_lossy().into_owned());
-                }
-                Item::IndexWorktree(item) => {
-                    if item.summary().is_some() {
-                        on_disk.insert(item.rela_path().to_str_lossy().into_owned());
-                        if let gix::status::index_worktree::Item::Rewrite { source, .. } = &item {
-                            on_disk.insert(source.rela_path().to_str_lossy().into_owned());
-                        }
-                    }
-                }
-            }
-        }
-        let mut changed: BTreeSet<String> =
-            staged.symmetric_difference(&on_disk).cloned().collect();
-        for path in staged.intersection(&on_disk) {
-            if self.disk_differs_from(&tree, path)? {
-                changed.insert(path.clone());
-            }
-        }
-        Ok(changed)
-    }
-
-    /// Whether the file at `path` on disk has other content than `tree` records for it.
-    fn disk_differs_from(&self, tree: &gix::Tree<'_>, path: &str) -> Result<bool> {
-        // Absent on both sides is no difference: a file added to the index after `commit`
-        // and then deleted from the disk.
-        let recorded = tree.lookup_entry_by_path(path).map_err(Error::git)?;
-        Ok(self.hash_on_disk(path)? != recorded.map(|e| e.object_id()))
+        self.changed_in_worktree_under(commit, &[])
     }
 
     /// The blob id git would give the file at `path` now, or `None` if it does not exist.
     pub fn hash_on_disk(&self, path: &str) -> Result<Option<ObjectId>> {
-        let full = self.workdir.join(path);
-        let bytes = match std::fs::symlink_metadata(&full) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Error::Io {
-                    path: full,
-                    source: e,
-                });
-            }
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let target = std::fs::read_link(&full).map_err(Error::io(&full))?;
-                target.as_os_str().as_encoded_bytes().to_vec()
-            }
-            Ok(_) => std::fs::read(&full).map_err(Error::io(&full))?,
-        };
-        gix::objs::compute_hash(self.repo.object_hash(), gix::objs::Kind::Blob, &bytes)
-            .map(Some)
-            .map_err(Error::git)
+        hash_file(&self.workdir.join(path), self.repo.object_hash())
     }
 
     /// The content of `path` in `commit`, or `None` if the commit has no such file.
@@ -237,4 +164,34 @@ impl Repo {
             })
             .collect())
     }
+}
+
+/// The blob id git would give the file at `full` (a symlink: its target), or `None` if there
+/// is no such file.
+pub(crate) fn hash_file(full: &Path, hash: gix::hash::Kind) -> Result<Option<ObjectId>> {
+    let bytes = match std::fs::symlink_metadata(full) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(Error::Io {
+                path: full.to_owned(),
+                source: e,
+            });
+        }
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let target = std::fs::read_link(full).map_err(Error::io(full))?;
+            target.as_os_str().as_encoded_bytes().to_vec()
+        }
+        Ok(meta) if meta.is_dir() => return Ok(None),
+        Ok(_) => std::fs::read(full).map_err(Error::io(full))?,
+    };
+    gix::objs::compute_hash(hash, gix::objs::Kind::Blob, &bytes)
+        .map(Some)
+        .map_err(Error::git)
 }

@@ -284,6 +284,10 @@ struct Collector<'h> {
     /// Packages whose tests must run only because of dev edges or test files.
     test_packages: BTreeSet<String>,
     reasons: BTreeMap<Binary, BTreeMap<(ReasonKind, String), Reason>>,
+    /// Seeds already followed, per graph (by address: head and base are distinct graphs).
+    reached: std::collections::HashSet<(usize, NodeId, ReasonKind)>,
+    /// Kinds already applied to every binary.
+    everything_done: BTreeSet<ReasonKind>,
 }
 
 impl<'h> Collector<'h> {
@@ -294,6 +298,8 @@ impl<'h> Collector<'h> {
             build_packages: BTreeSet::new(),
             test_packages: BTreeSet::new(),
             reasons: BTreeMap::new(),
+            reached: std::collections::HashSet::new(),
+            everything_done: BTreeSet::new(),
         }
     }
 
@@ -308,6 +314,10 @@ impl<'h> Collector<'h> {
 
     /// A global or unowned path: every binary of the head.
     fn everything(&mut self, kind: ReasonKind, path: &str) {
+        // Reasons are kept per kind; the first path of a kind is the one reported.
+        if !self.everything_done.insert(kind) {
+            return;
+        }
         let all: Vec<(PackageId, Binary)> = self.head.binaries().collect();
         for (_, package) in self.head.members() {
             self.build_packages.insert(package.name.clone());
@@ -339,6 +349,12 @@ impl<'h> Collector<'h> {
         path: &str,
         what: &str,
     ) {
+        // Reasons are kept per kind and changed package, first path first: a second path of
+        // the same package reaches the same binaries and adds nothing.
+        let graph_key = graph as *const WorkspaceGraph as usize;
+        if !self.reached.insert((graph_key, seed, kind)) {
+            return;
+        }
         let dependents = graph.dependents(seed, DepKind::reaches_binaries);
         let mut reached: Vec<NodeId> = dependents.iter().collect();
         reached.sort();

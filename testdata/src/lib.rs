@@ -56,6 +56,8 @@
 
 #![warn(missing_docs)]
 
+pub mod generate;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -10,12 +10,16 @@
 //! layouts, output formats and bad input. The helpers are in `util`.
 
 mod cascade;
+mod differential;
 mod errors;
+mod faults;
 mod formats;
 mod global;
 mod history;
+mod hostile;
 mod layouts;
 mod lockfile;
+mod oracle;
 mod packages;
 mod realistic;
 mod records;

@@ -1,0 +1,829 @@
+//! Test-only ground truth for local mode: a content oracle, a seeded random number generator,
+//! and a laboratory that runs `rbee-graph` and plain cargo on a real copy of the `rbee`
+//! fixture with a controlled environment. Used by `differential` and `faults`.
+//!
+//! The oracle remembers, per binary, every input the binary really had when it was last built
+//! (by `rbee-graph` or by plain cargo): each file in cargo's dep-info `target/debug/<bin>.d`,
+//! the manifests of the packages those files belong to and the root manifest, the `Cargo.lock`
+//! entries of the external crates those packages reach through normal or build dependencies,
+//! `.cargo/config.toml` and the toolchain files, and `RUSTFLAGS`. A binary is *truly stale* when
+//! any of those differ from now. The oracle under-approximates rather than over-approximates:
+//! it must never call a binary stale that is not, or the differential test would accuse
+//! `rbee-graph` of a correct "fresh".
+
+#![cfg(unix)]
+#![allow(dead_code)] // Not every user of the laboratory needs every helper.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, SystemTime};
+
+use rbee_graph_testdata::{Repo, configure_git_env};
+use serde_json::Value;
+
+use crate::util::{BIN, RBEE_BINS};
+
+// ---------------------------------------------------------------------------------------------
+// Random numbers.
+
+/// xorshift64*, seeded through splitmix64 so that small seeds spread well.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        Rng(if z == 0 { 1 } else { z })
+    }
+
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        assert!(n > 0, "below(0)");
+        (self.next() % n as u64) as usize
+    }
+
+    /// True with probability `p` percent.
+    pub fn percent(&mut self, p: u64) -> bool {
+        self.next() % 100 < p
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// The seed in `var`, or one from the clock (printed by the caller, so any run can be
+/// repeated).
+pub fn seed_from_env(var: &str) -> u64 {
+    match std::env::var(var) {
+        Ok(s) => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{var}={s:?} is not a number: {e}")),
+        Err(_) => {
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .expect("the clock is after 1970");
+            now.as_nanos() as u64 ^ u64::from(std::process::id())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dep-info and paths.
+
+/// The files cargo's dep-info `path` lists (`target: dep dep ...`, spaces escaped as `\ `),
+/// with `..` resolved lexically. `None` when there is no such file.
+pub fn read_dep_info(path: &Path) -> Option<Vec<PathBuf>> {
+    let text = fs::read_to_string(path).ok()?;
+    let mut files = Vec::new();
+    for line in text.lines() {
+        let Some((_, deps)) = split_rule(line) else {
+            continue;
+        };
+        let mut current = String::new();
+        let mut chars = deps.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => match chars.next() {
+                    Some(next) => current.push(next),
+                    None => current.push('\\'),
+                },
+                ' ' | '\t' => {
+                    if !current.is_empty() {
+                        files.push(normalize(Path::new(&current)));
+                        current.clear();
+                    }
+                }
+                c => current.push(c),
+            }
+        }
+        if !current.is_empty() {
+            files.push(normalize(Path::new(&current)));
+        }
+    }
+    Some(files)
+}
+
+/// Splits `target: deps` at the first unescaped `: `.
+fn split_rule(line: &str) -> Option<(&str, &str)> {
+    let bytes = line.as_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b':'
+            && (i + 1 == bytes.len() || bytes[i + 1] == b' ')
+            && (i == 0 || bytes[i - 1] != b'\\')
+        {
+            return Some((&line[..i], line.get(i + 1..).unwrap_or("")));
+        }
+    }
+    None
+}
+
+/// Resolves `.` and `..` without asking the file system.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// What identifies a binary file: device, inode, size, mtime in nanoseconds.
+pub type ExeId = (u64, u64, u64, i128);
+
+pub fn exe_id(path: &Path) -> Option<ExeId> {
+    let m = fs::metadata(path).ok()?;
+    Some((
+        m.dev(),
+        m.ino(),
+        m.size(),
+        i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+    ))
+}
+
+/// Sets the mtime of `path` to `when`.
+pub fn set_mtime(path: &Path, when: SystemTime) {
+    let file = fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    file.set_modified(when)
+        .unwrap_or_else(|e| panic!("set the mtime of {}: {e}", path.display()));
+}
+
+/// 2020-01-01, older than any fingerprint cargo writes in a test.
+pub fn long_ago() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_836_800)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The laboratory: a fixture copy and the environment every process gets.
+
+/// What one process did; stdout and stderr decoded lossily (the check that they are UTF-8 is
+/// the caller's).
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn from_output(out: Output) -> Out {
+        Out {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn panicked(&self) -> bool {
+        ["panicked", "stack backtrace", "RUST_BACKTRACE"]
+            .iter()
+            .any(|w| self.stderr.contains(w))
+    }
+}
+
+/// A copy of the `rbee` fixture, the cargo that `rbee-graph` runs (the real one or a shim), and
+/// the `RUSTFLAGS` every `rbee-graph` and cargo process gets.
+pub struct Lab {
+    pub repo: Repo,
+    pub cargo: OsString,
+    pub rustflags: Option<String>,
+}
+
+/// The real cargo.
+pub fn real_cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
+}
+
+impl Lab {
+    pub fn new(repo: Repo) -> Lab {
+        Lab {
+            repo,
+            cargo: real_cargo(),
+            rustflags: None,
+        }
+    }
+
+    fn environment(&self, cmd: &mut Command) {
+        configure_git_env(cmd);
+        if let Some(parent) = self.repo.root().parent() {
+            cmd.env("GIT_CEILING_DIRECTORIES", parent);
+        }
+        cmd.env_remove("RUST_LOG")
+            .env_remove("RBEE_GRAPH_LOG")
+            .env_remove("RBEE_GRAPH_AUTO_BUILD")
+            .env_remove("RBEE_GRAPH_PROFILE")
+            .env_remove("RBEE_GRAPH")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_TARGET_DIR")
+            .env("NO_COLOR", "1")
+            .env_remove("CLICOLOR_FORCE")
+            .env("CARGO", &self.cargo);
+        match &self.rustflags {
+            Some(flags) => cmd.env("RUSTFLAGS", flags),
+            None => cmd.env_remove("RUSTFLAGS"),
+        };
+        cmd.current_dir(self.repo.workspace()).stdin(Stdio::null());
+    }
+
+    /// `rbee-graph ARGS`, not yet started.
+    pub fn rbee_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        self.environment(&mut cmd);
+        cmd.args(args);
+        cmd
+    }
+
+    /// Runs `rbee-graph ARGS`.
+    pub fn rbee(&self, args: &[&str]) -> Out {
+        let out = self
+            .rbee_command(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+        Out::from_output(out)
+    }
+
+    /// Runs the real cargo (not the shim) with `args`, as a user would.
+    pub fn cargo(&self, args: &[&str]) -> Out {
+        let mut cmd = Command::new(real_cargo());
+        self.environment(&mut cmd);
+        cmd.args(args);
+        Out::from_output(cmd.output().expect("run cargo"))
+    }
+
+    /// Runs git with `args`; returns whether it succeeded (and its output).
+    pub fn try_git(&self, args: &[&str]) -> Out {
+        let mut cmd = Command::new("git");
+        configure_git_env(&mut cmd);
+        cmd.args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
+            .args(args)
+            .current_dir(self.repo.root())
+            .stdin(Stdio::null());
+        Out::from_output(cmd.output().expect("run git"))
+    }
+
+    /// `rbee-graph status --format json`: `bin -> (fresh, reasons)`. Panics unless it succeeds.
+    pub fn status(&self) -> BTreeMap<String, (bool, String)> {
+        let out = self.rbee(&["status", "--format", "json"]);
+        assert!(
+            out.code == Some(0) && !out.panicked(),
+            "rbee-graph status failed: {out:#?}"
+        );
+        let v: Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("status is not JSON ({e}): {out:#?}"));
+        let mut map = BTreeMap::new();
+        for b in v["binaries"].as_array().expect("binaries") {
+            let name = b["name"].as_str().expect("name").to_owned();
+            let fresh = b["fresh"].as_bool().expect("fresh");
+            let reasons = b["reasons"].to_string();
+            assert!(
+                map.insert(name.clone(), (fresh, reasons)).is_none(),
+                "{name} listed twice: {v:#}"
+            );
+        }
+        let listed: BTreeSet<&str> = map.keys().map(String::as_str).collect();
+        let all: BTreeSet<&str> = RBEE_BINS.iter().map(|(b, _)| *b).collect();
+        assert_eq!(listed, all, "status lists every binary: {v:#}");
+        map
+    }
+
+    pub fn exe(&self, bin: &str) -> PathBuf {
+        self.repo.path(&format!("target/debug/{bin}"))
+    }
+
+    pub fn dep_info(&self, bin: &str) -> PathBuf {
+        self.repo.path(&format!("target/debug/{bin}.d"))
+    }
+
+    /// Every record file of the dev profile.
+    pub fn record_files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.repo.path("target/rbee-graph/records")];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Runs a built daemon without `RBEE_GRAPH` (so it spawns nothing); its stdout, or `None`
+    /// when it is missing or fails.
+    pub fn run_daemon(&self, bin: &str) -> Option<String> {
+        let out = Command::new(self.exe(bin))
+            .env_remove("RBEE_GRAPH")
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// What the sources say the daemons must print now (a behaviour oracle that does not
+    /// depend on cargo or on the content oracle): `(bin, substrings)`.
+    pub fn expected_behaviour(&self) -> Vec<(&'static str, Vec<String>)> {
+        let mark = const_value(&self.repo.read("libs/narration-core/src/lib.rs"), "MARK");
+        let label = fn_literal(&self.repo.read("libs/build-info/src/lib.rs"));
+        let prompt = fs::read_to_string(self.repo.path("shared/prompts.txt"))
+            .ok()
+            .map(|p| p.lines().next().unwrap_or("").to_owned());
+        let mut v = Vec::new();
+        if let Some(mark) = &mark {
+            for bin in ["rbee-keeper", "queen-rbee", "rbee-hive"] {
+                v.push((bin, vec![format!("mark={mark}")]));
+            }
+            let mut worker = vec![format!("mark={mark}")];
+            if let Some(prompt) = &prompt {
+                worker.push(format!("prompt={prompt:?}"));
+            }
+            if let Some(label) = &label {
+                worker.push(label.clone());
+            }
+            let data = self.repo.path(DATA_DIR);
+            if data.is_dir() {
+                worker.push(format!("data={}", data_listing(&data)));
+            }
+            v.push(("llm-worker-rbee", worker));
+        }
+        v
+    }
+}
+
+/// The directory the worker's build script reads when [`WORKER_DATA_BUILD_RS`] is installed.
+pub const DATA_DIR: &str = "bin/llm-worker-rbee/data";
+
+/// A build script for `llm-worker-rbee` that also reads every file of `data/` (declared with
+/// `rerun-if-changed=data`) and writes their names and sizes into the binary, which the worker
+/// prints as `data=...` once [`install_worker_data`] changed it.
+pub const WORKER_DATA_BUILD_RS: &str = r#"use std::{env, fs, path::Path};
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=data");
+    let out = Path::new(&env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("label.rs");
+    let label = build_info::label();
+    let mut data: Vec<(String, usize)> = fs::read_dir("data")
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name, fs::read(e.path()).map(|b| b.len()).unwrap_or(0))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    data.sort();
+    let data = format!("{data:?}");
+    fs::write(
+        out,
+        format!("pub const LABEL: &str = {label:?};\npub const DATA: &str = {data:?};\n"),
+    )
+    .expect("write label.rs");
+}
+"#;
+
+/// Makes the worker's build script read `data/` and the worker print it (see
+/// [`WORKER_DATA_BUILD_RS`]); the caller commits.
+pub fn install_worker_data(repo: &Repo) {
+    repo.write("bin/llm-worker-rbee/build.rs", WORKER_DATA_BUILD_RS);
+    repo.write(&format!("{DATA_DIR}/seed.txt"), "seed\n");
+    repo.replace(
+        "bin/llm-worker-rbee/src/worker.rs",
+        "    println!(\"{}\", llm_worker_rbee::describe());\n",
+        "    println!(\"{}\", llm_worker_rbee::describe());\n    println!(\"data={}\", llm_worker_rbee::DATA);\n",
+    );
+}
+
+/// What the worker built with [`WORKER_DATA_BUILD_RS`] prints after `data=` for `dir` now.
+pub fn data_listing(dir: &Path) -> String {
+    let mut data: Vec<(String, usize)> = fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    (name, fs::read(e.path()).map(|b| b.len()).unwrap_or(0))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    data.sort();
+    format!("{data:?}")
+}
+
+/// The value of `pub const NAME: &str = "...";` in `source`.
+pub fn const_value(source: &str, name: &str) -> Option<String> {
+    let prefix = format!("pub const {name}: &str = \"");
+    let line = source.lines().find(|l| l.starts_with(&prefix))?;
+    let rest = &line[prefix.len()..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// The first string literal on a line of its own (build-info's label).
+fn fn_literal(source: &str) -> Option<String> {
+    let line = source.lines().find(|l| l.trim_start().starts_with('"'))?;
+    let t = line.trim();
+    Some(t.trim_matches('"').to_owned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The content oracle.
+
+/// Every input of a binary, by key (`file:`, `manifest:`, `lock:`, `config:`, `env:`), with its
+/// content (`None`: absent).
+pub type Inputs = BTreeMap<String, Option<Vec<u8>>>;
+
+/// Who built a binary last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builder {
+    RbeeGraph,
+    Cargo,
+}
+
+/// What the oracle knows about one binary's last build.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// Repository-relative files of its dep-info (outside the target directory).
+    pub files: Vec<String>,
+    /// Repository-relative manifests of the packages those files belong to, root first.
+    pub manifests: Vec<String>,
+    /// The inputs' content at that build.
+    pub inputs: Inputs,
+    pub by: Builder,
+    /// The binary file right after that build.
+    pub exe: Option<ExeId>,
+}
+
+/// Files that configure every build of the workspace.
+const CONFIG_FILES: &[&str] = &[
+    ".cargo/config.toml",
+    ".cargo/config",
+    "rust-toolchain.toml",
+    "rust-toolchain",
+];
+
+#[derive(Default)]
+pub struct Oracle {
+    pub built: BTreeMap<String, Built>,
+}
+
+impl Oracle {
+    /// Remembers that `bin` was just built by `by`, from the world as it is now.
+    pub fn record(&mut self, lab: &Lab, bin: &str, by: Builder) {
+        let root = lab.repo.root();
+        let target = root.join("target");
+        let deps = read_dep_info(&lab.dep_info(bin))
+            .unwrap_or_else(|| panic!("{bin} was built but has no dep-info"));
+        let mut files = BTreeSet::new();
+        let mut manifests = BTreeSet::new();
+        for file in deps {
+            if file.starts_with(&target) {
+                continue; // Generated (OUT_DIR): follows from the other inputs.
+            }
+            let Ok(rel) = file.strip_prefix(root) else {
+                continue; // Registry sources: covered by the lock entries.
+            };
+            files.insert(rel_string(rel));
+            if let Some(manifest) = owning_manifest(root, rel) {
+                manifests.insert(manifest);
+            }
+        }
+        let mut manifests: Vec<String> = manifests.into_iter().collect();
+        manifests.insert(0, "Cargo.toml".to_owned());
+        let files: Vec<String> = files.into_iter().collect();
+        let inputs = inputs(lab, &files, &manifests);
+        self.built.insert(
+            bin.to_owned(),
+            Built {
+                files,
+                manifests,
+                inputs,
+                by,
+                exe: exe_id(&lab.exe(bin)),
+            },
+        );
+    }
+
+    /// `None` when `bin` is truly fresh; otherwise why not (never built, or the inputs that
+    /// differ from its last build).
+    pub fn truly_stale(&self, lab: &Lab, bin: &str) -> Option<String> {
+        let Some(built) = self.built.get(bin) else {
+            return Some("never built".to_owned());
+        };
+        let now = inputs(lab, &built.files, &built.manifests);
+        let differ: Vec<&String> = built
+            .inputs
+            .keys()
+            .chain(now.keys())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter(|k| built.inputs.get(*k) != now.get(*k))
+            .collect();
+        (!differ.is_empty()).then(|| format!("inputs differ: {differ:?}"))
+    }
+}
+
+fn rel_string(rel: &Path) -> String {
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+/// The manifest of the innermost package holding `rel` (a `Cargo.toml` with a `[package]`
+/// table), repository-relative.
+fn owning_manifest(root: &Path, rel: &Path) -> Option<String> {
+    let mut dir = rel.parent();
+    while let Some(d) = dir {
+        let manifest = d.join("Cargo.toml");
+        if let Ok(text) = fs::read_to_string(root.join(&manifest))
+            && text.lines().any(|l| l.trim() == "[package]")
+        {
+            return Some(rel_string(&manifest));
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// The inputs of a binary with these dep-info `files` and `manifests`, now.
+fn inputs(lab: &Lab, files: &[String], manifests: &[String]) -> Inputs {
+    let root = lab.repo.root();
+    let read = |rel: &str| fs::read(root.join(rel)).ok();
+    let mut inputs = Inputs::new();
+    for f in files {
+        let path = root.join(f);
+        let content = if path.is_dir() {
+            Some(directory_content(&path))
+        } else {
+            read(f)
+        };
+        inputs.insert(format!("file:{f}"), content);
+    }
+    let mut externals = BTreeSet::new();
+    for m in manifests {
+        let text = read(m);
+        if let Some(text) = &text {
+            externals.extend(external_dependencies(&String::from_utf8_lossy(text)));
+        }
+        inputs.insert(format!("manifest:{m}"), text);
+    }
+    let lock = read("Cargo.lock").map(|l| String::from_utf8_lossy(&l).into_owned());
+    let entries = lock.as_deref().map(lock_entries).unwrap_or_default();
+    let mut queue: Vec<String> = externals.into_iter().collect();
+    let mut seen = BTreeSet::new();
+    while let Some(name) = queue.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let mine: Vec<&(String, String, Vec<String>)> =
+            entries.iter().filter(|(n, _, _)| *n == name).collect();
+        let text: String = mine.iter().map(|(_, t, _)| t.as_str()).collect();
+        for (_, _, deps) in &mine {
+            queue.extend(deps.iter().cloned());
+        }
+        inputs.insert(
+            format!("lock:{name}"),
+            (!text.is_empty()).then(|| text.into_bytes()),
+        );
+    }
+    for c in CONFIG_FILES {
+        inputs.insert(format!("config:{c}"), read(c));
+    }
+    inputs.insert(
+        "env:RUSTFLAGS".to_owned(),
+        lab.rustflags.clone().map(String::into_bytes),
+    );
+    inputs
+}
+
+/// A directory's names (as bytes) and contents, recursively, in name order: what a build
+/// script with `rerun-if-changed=DIR` may read.
+fn directory_content(dir: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    entries.sort();
+    let mut out = Vec::new();
+    for entry in entries {
+        out.extend_from_slice(entry.file_name().unwrap_or_default().as_bytes());
+        out.push(0);
+        let content = if entry.is_dir() {
+            directory_content(&entry)
+        } else {
+            fs::read(&entry).unwrap_or_default()
+        };
+        out.extend_from_slice(&(content.len() as u64).to_le_bytes());
+        out.extend_from_slice(&content);
+    }
+    out
+}
+
+/// The names of the non-path dependencies in the normal and build dependency tables of a
+/// manifest (a small line parser: enough for the fixture's manifests).
+fn external_dependencies(manifest: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut in_deps = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            let table = line.trim_matches(|c| c == '[' || c == ']');
+            in_deps = table == "dependencies"
+                || table == "build-dependencies"
+                || (table.starts_with("target.")
+                    && (table.ends_with(".dependencies")
+                        || table.ends_with(".build-dependencies")));
+            continue;
+        }
+        if !in_deps || line.starts_with('#') {
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        if value.contains("path") {
+            continue;
+        }
+        let name = name.trim().trim_matches('"');
+        let name = name.split('.').next().unwrap_or(name);
+        if !name.is_empty() {
+            out.insert(name.to_owned());
+        }
+    }
+    out
+}
+
+/// The `[[package]]` entries of a lock file: `(name, text, dependency names)`.
+fn lock_entries(lock: &str) -> Vec<(String, String, Vec<String>)> {
+    lock.split("[[package]]")
+        .skip(1)
+        .filter_map(|entry| {
+            let name = entry
+                .lines()
+                .find_map(|l| l.strip_prefix("name = \""))?
+                .trim_end_matches('"')
+                .to_owned();
+            let deps = match entry.find("dependencies = [") {
+                Some(at) => {
+                    let rest = &entry[at + "dependencies = [".len()..];
+                    let list = &rest[..rest.find(']').unwrap_or(rest.len())];
+                    list.split(',')
+                        .filter_map(|d| {
+                            let d = d.trim().trim_matches('"');
+                            d.split_whitespace().next().map(str::to_owned)
+                        })
+                        .collect()
+                }
+                None => Vec::new(),
+            };
+            Some((name, entry.to_owned(), deps))
+        })
+        .collect()
+}
+
+#[test]
+fn oracle_parsers() {
+    let dir = rbee_graph_testdata::tempfile::tempdir().expect("tempdir");
+    let d = dir.path().join("a.d");
+    fs::write(
+        &d,
+        "/t/debug/a: /r/src/../../shared/p.txt /r/my\\ file.rs /r/src/main.rs\n",
+    )
+    .expect("write");
+    assert_eq!(
+        read_dep_info(&d).expect("parsed"),
+        [
+            PathBuf::from("/shared/p.txt"),
+            PathBuf::from("/r/my file.rs"),
+            PathBuf::from("/r/src/main.rs")
+        ]
+    );
+    let manifest = "[package]\nname = \"x\"\n[dependencies]\nitoa = \"1\"\nlocal = { path = \"../l\" }\n\
+                    [dev-dependencies]\nfastrand = \"2\"\n[build-dependencies]\ncc = { version = \"1\" }\n";
+    let ext: Vec<String> = external_dependencies(manifest).into_iter().collect();
+    assert_eq!(ext, ["cc", "itoa"]);
+    let lock = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\n \"b\",\n \"c 1.0\",\n]\n\n[[package]]\nname = \"b\"\n";
+    let entries = lock_entries(lock);
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].2, ["b", "c"]);
+    let mut rng = Rng::new(7);
+    let a: Vec<u64> = (0..3).map(|_| rng.next()).collect();
+    let mut rng = Rng::new(7);
+    let b: Vec<u64> = (0..3).map(|_| rng.next()).collect();
+    assert_eq!(a, b);
+    assert_eq!(
+        const_value("x\npub const MARK: &str = \"v9\";\n", "MARK"),
+        Some("v9".to_owned())
+    );
+}
+
+/// The oracle itself, on hand-made cases whose answer is known: it must see the inputs each
+/// binary really has, and nothing else.
+#[test]
+fn oracle_sees_exactly_the_inputs_of_each_binary() {
+    let mut lab = Lab::new(Repo::from_fixture("rbee"));
+    let out = lab.rbee(&["build"]);
+    assert_eq!(out.code, Some(0), "{out:#?}");
+    let mut oracle = Oracle::default();
+    let all: Vec<&str> = RBEE_BINS.iter().map(|(b, _)| *b).collect();
+    for bin in &all {
+        oracle.record(&lab, bin, Builder::RbeeGraph);
+    }
+    let stale = |lab: &Lab, oracle: &Oracle| -> Vec<String> {
+        all.iter()
+            .filter(|b| oracle.truly_stale(lab, b).is_some())
+            .map(|b| (*b).to_owned())
+            .collect()
+    };
+    let but_xtask: Vec<String> = all
+        .iter()
+        .filter(|b| **b != "xtask")
+        .map(|b| (*b).to_owned())
+        .collect();
+    assert!(stale(&lab, &oracle).is_empty());
+
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("shared/prompts.txt", "Other.\n", &["llm-worker-rbee"]),
+        (
+            "bin/llm-worker-rbee/build.rs",
+            "// x\n",
+            &["llm-worker-rbee"],
+        ),
+        ("libs/build-info/Cargo.toml", "# x\n", &["llm-worker-rbee"]),
+        (
+            "bin/rbee-hive/src/bin/hive-check.rs",
+            "// x\n",
+            &["hive-check"],
+        ),
+        ("libs/narration-core/tests/narration.rs", "// x\n", &[]),
+        ("libs/narration-core/README.md", "x\n", &[]),
+        ("shared/other.txt", "x\n", &[]),
+        (".cargo/config.toml", "[build]\n", &[]), // Replaced below by every binary.
+    ];
+    for (rel, text, expected) in cases {
+        let before = fs::read(lab.repo.path(rel)).ok();
+        lab.repo.append(rel, text);
+        let got = stale(&lab, &oracle);
+        if *rel == ".cargo/config.toml" {
+            assert_eq!(got, all, "{rel}");
+        } else {
+            assert_eq!(got, *expected, "{rel}");
+        }
+        match before {
+            Some(b) => fs::write(lab.repo.path(rel), b).expect("restore"),
+            None => fs::remove_file(lab.repo.path(rel)).expect("remove"),
+        }
+        assert!(stale(&lab, &oracle).is_empty(), "{rel} restored");
+    }
+
+    let lock = lab.repo.read("Cargo.lock");
+    for (name, expected) in [
+        ("itoa", but_xtask.clone()),
+        ("cfg-if", vec!["llm-worker-rbee".to_owned()]),
+        ("fastrand", vec![]),
+    ] {
+        let at = lock.find(&format!("name = \"{name}\"\n")).expect(name);
+        let start = at + lock[at..].find("checksum = \"").expect("checksum") + 12;
+        let mut edited = lock.clone();
+        edited.replace_range(start..start + 4, "ffff");
+        assert_ne!(edited, lock);
+        lab.repo.write("Cargo.lock", &edited);
+        assert_eq!(stale(&lab, &oracle), expected, "{name}");
+    }
+    lab.repo.write("Cargo.lock", &lock);
+    assert!(stale(&lab, &oracle).is_empty());
+
+    lab.rustflags = Some("-C debug-assertions=off".to_owned());
+    assert_eq!(stale(&lab, &oracle), all);
+}

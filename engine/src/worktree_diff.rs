@@ -1,0 +1,382 @@
+//! What differs between a commit and the work tree, by content, for the whole repository or
+//! a few directories.
+//!
+//! This is git's status, done the way git does it cheaply: the work tree is compared with the
+//! commit HEAD points at through the index (an `lstat` per entry; a file whose stat matches
+//! its index entry is not read), the index's cache-tree extension answers "is this directory
+//! as HEAD has it" without reading trees, and untracked files come from walking the
+//! directories that git does not ignore. Another commit is reached through a tree diff from
+//! HEAD, which skips identical subtrees.
+//!
+//! A freshness check of one binary needs only the directories of the packages it depends on,
+//! which in a large monorepo is a small part of the tree: with a scope, nothing outside it is
+//! compared or walked. (gix's status walks from the pathspecs' common prefix, which for
+//! `crates/a` and `crates/b` is all of `crates/`.)
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use gix::ObjectId;
+use gix::bstr::{BStr, ByteSlice};
+
+use crate::error::{Error, Result};
+use crate::repo::Repo;
+
+impl Repo {
+    /// Every path whose content on disk differs from `commit` (deleted and untracked files
+    /// that git does not ignore included), within `scope`: repository-relative files and
+    /// directories, a directory standing for everything below it; empty means everything.
+    pub fn changed_in_worktree_under(
+        &self,
+        commit: ObjectId,
+        scope: &[String],
+    ) -> Result<BTreeSet<String>> {
+        let roots = if scope.is_empty() || scope.iter().any(|s| s.is_empty()) {
+            vec![String::new()]
+        } else {
+            outermost(scope)
+        };
+        // The index describes HEAD; compare the work tree with HEAD, then step to `commit`.
+        let head = self.head_commit()?.unwrap_or(commit);
+        let mut changed = self.changed_since_tree(head, &roots)?;
+        if head != commit {
+            let tree = self.tree_of(commit)?;
+            for path in self.changed_between(commit, head)? {
+                if !roots.iter().any(|root| is_within(&path, root)) {
+                    continue;
+                }
+                if changed.contains(&path) {
+                    // Differs from HEAD on disk and between the commits: compare directly.
+                    let then = tree.lookup_entry_by_path(&path).map_err(Error::git)?;
+                    if self.hash_on_disk(&path)? == then.map(|e| e.object_id()) {
+                        changed.remove(&path);
+                    }
+                } else {
+                    changed.insert(path);
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    /// The paths below `roots` whose content on disk differs from `commit`'s tree, where the
+    /// index's cache-tree describes `commit` (it is HEAD).
+    fn changed_since_tree(&self, commit: ObjectId, roots: &[String]) -> Result<BTreeSet<String>> {
+        let tree = self.tree_of(commit)?;
+        let index = self.read_index()?;
+        let mut excludes = self
+            .repo
+            .excludes(&index, None, Default::default())
+            .map_err(Error::git)?;
+        let mut changed = BTreeSet::new();
+        for root in roots {
+            let range = entries_below(&index, root);
+            let entries = &index.entries()[range.clone()];
+            // What the tree has where the index does not describe it (directories whose
+            // cache-tree entry is missing or stale); everywhere else the tree is the index.
+            let mut staged = TreeAgainstIndex::default();
+            self.tree_files(&tree, &index, root, &mut staged)?;
+            let mut covered = vec![false; entries.len()];
+            for dir in &staged.covered {
+                let dir_range = entries_below(&index, dir);
+                let start = dir_range.start.max(range.start);
+                let end = dir_range.end.min(range.end);
+                for slot in covered
+                    .iter_mut()
+                    .take(end.saturating_sub(range.start))
+                    .skip(start - range.start)
+                {
+                    *slot = true;
+                }
+            }
+            let now = self.index_entries_now(&index, entries)?;
+            for ((entry, now), covered) in entries.iter().zip(now).zip(covered) {
+                let path = entry.path(&index);
+                let then = if covered {
+                    Some(entry.id)
+                } else {
+                    staged.files.get(path.to_str_lossy().as_ref()).copied()
+                };
+                if now != then {
+                    changed.insert(path.to_str_lossy().into_owned());
+                }
+            }
+            for (path, id) in &staged.files {
+                if index.entry_by_path(BStr::new(path)).is_none()
+                    && self.hash_on_disk(path)? != Some(*id)
+                {
+                    changed.insert(path.clone());
+                }
+            }
+            let mut untracked = Vec::new();
+            self.walk_untracked(root, &index, &mut excludes, &mut untracked)?;
+            changed.extend(
+                untracked
+                    .into_iter()
+                    .filter(|p| !staged.files.contains_key(p)),
+            );
+        }
+        Ok(changed)
+    }
+
+    /// The index, read without verifying its trailing checksum (as git does with
+    /// `index.skipHash`): hashing a large index costs more than a whole scoped walk.
+    fn read_index(&self) -> Result<gix::index::File> {
+        let path = self.repo.index_path();
+        if path.is_file() {
+            gix::index::File::at(&path, self.repo.object_hash(), true, Default::default())
+                .map_err(Error::git)
+        } else {
+            let empty = gix::index::State::new(self.repo.object_hash());
+            Ok(gix::index::File::from_state(empty, path))
+        }
+    }
+
+    /// The blob id of each index entry's file as it is on disk now (`None`: gone). When the
+    /// stat still matches the entry (and the entry is not racily clean), the index's id is
+    /// trusted and the file is not read. Large sets are split over the machine's cores.
+    fn index_entries_now(
+        &self,
+        index: &gix::index::State,
+        entries: &[gix::index::Entry],
+    ) -> Result<Vec<Option<ObjectId>>> {
+        let workdir = self.workdir();
+        let hash = self.repo.object_hash();
+        let check = |chunk: &[gix::index::Entry]| -> Result<Vec<Option<ObjectId>>> {
+            chunk
+                .iter()
+                .map(|entry| entry_now(workdir, hash, index, entry))
+                .collect()
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4);
+        if entries.len() < 4096 || threads == 1 {
+            return check(entries);
+        }
+        let chunk_size = entries.len().div_ceil(threads);
+        let results: Vec<Result<Vec<Option<ObjectId>>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = entries
+                .chunks(chunk_size)
+                .map(|chunk| scope.spawn(move || check(chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("stat threads do not panic"))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(entries.len());
+        for result in results {
+            out.extend(result?);
+        }
+        Ok(out)
+    }
+
+    /// What `tree` has at or below `root`, as far as the index does not already say it: the
+    /// directories whose cache-tree entry in the index is valid and names the same tree are
+    /// only noted as covered; the files of the others are listed with their blob ids.
+    fn tree_files(
+        &self,
+        tree: &gix::Tree<'_>,
+        index: &gix::index::State,
+        root: &str,
+        out: &mut TreeAgainstIndex,
+    ) -> Result<()> {
+        let id = if root.is_empty() {
+            tree.id
+        } else {
+            match tree.lookup_entry_by_path(root).map_err(Error::git)? {
+                None => return Ok(()),
+                Some(entry) if !entry.mode().is_tree() => {
+                    out.files.insert(root.to_owned(), entry.object_id());
+                    return Ok(());
+                }
+                Some(entry) => entry.object_id(),
+            }
+        };
+        let mut cache = index.tree();
+        for name in root.split('/').filter(|n| !n.is_empty()) {
+            cache = cache.and_then(|node| {
+                node.children
+                    .iter()
+                    .find(|c| c.name.as_slice() == name.as_bytes())
+            });
+        }
+        self.tree_files_below(id, root, cache, out)
+    }
+
+    fn tree_files_below(
+        &self,
+        id: ObjectId,
+        prefix: &str,
+        cache: Option<&gix::index::extension::Tree>,
+        out: &mut TreeAgainstIndex,
+    ) -> Result<()> {
+        if cache.is_some_and(|node| node.num_entries.is_some() && node.id == id) {
+            out.covered.push(prefix.to_owned());
+            return Ok(());
+        }
+        let tree = self.repo.find_tree(id).map_err(Error::git)?;
+        for entry in tree.iter() {
+            let entry = entry.map_err(Error::git)?;
+            let name = entry.filename().to_str_lossy();
+            let path = if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if entry.mode().is_tree() {
+                let child = cache.and_then(|node| {
+                    node.children
+                        .iter()
+                        .find(|c| c.name.as_slice() == entry.filename().as_bytes())
+                });
+                self.tree_files_below(entry.object_id(), &path, child, out)?;
+            } else {
+                out.files.insert(path, entry.object_id());
+            }
+        }
+        Ok(())
+    }
+
+    /// Collects the files at or below `path` (repository-relative; empty: the root) that are
+    /// neither in the index nor ignored, not descending into ignored directories or nested
+    /// repositories.
+    fn walk_untracked(
+        &self,
+        path: &str,
+        index: &gix::index::State,
+        excludes: &mut gix::AttributeStack<'_>,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
+        let full = self.workdir().join(path);
+        let Ok(meta) = std::fs::symlink_metadata(&full) else {
+            return Ok(());
+        };
+        if !meta.is_dir() {
+            if !is_indexed(index, path) && !is_excluded(excludes, path, false)? {
+                out.push(path.to_owned());
+            }
+            return Ok(());
+        }
+        let entries = std::fs::read_dir(&full).map_err(Error::io(&full))?;
+        for entry in entries {
+            let entry = entry.map_err(Error::io(&full))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name == ".git" {
+                continue;
+            }
+            let child = if path.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{path}/{name}")
+            };
+            let kind = entry.file_type().map_err(Error::io(entry.path()))?;
+            if kind.is_dir() {
+                let nested_repository = entry.path().join(".git").exists();
+                if !nested_repository && !is_excluded(excludes, &child, true)? {
+                    self.walk_untracked(&child, index, excludes, out)?;
+                }
+            } else if !is_indexed(index, &child) && !is_excluded(excludes, &child, false)? {
+                out.push(child);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One index entry's file on disk now; see [`Repo::index_entries_now`].
+fn entry_now(
+    workdir: &Path,
+    hash: gix::hash::Kind,
+    index: &gix::index::State,
+    entry: &gix::index::Entry,
+) -> Result<Option<ObjectId>> {
+    if entry.mode.is_submodule() {
+        return Ok(Some(entry.id));
+    }
+    let full = workdir.join(entry.path(index).to_str_lossy().as_ref());
+    let meta = match gix::index::fs::Metadata::from_path_no_follow(&full) {
+        Ok(meta) => meta,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(Error::Io {
+                path: full,
+                source: e,
+            });
+        }
+    };
+    let options = gix::index::entry::stat::Options::default();
+    if let Ok(stat) = gix::index::entry::Stat::from_fs(&meta)
+        && entry.stat.matches(&stat, options)
+        && !entry.stat.is_racy(index.timestamp(), options)
+    {
+        return Ok(Some(entry.id));
+    }
+    crate::repo::hash_file(&full, hash)
+}
+
+/// What a tree has that the index does not say: see [`Repo::tree_files`].
+#[derive(Default)]
+struct TreeAgainstIndex {
+    /// Files of directories the index's cache-tree does not vouch for.
+    files: BTreeMap<String, ObjectId>,
+    /// Directories whose index entries are exactly the tree's files.
+    covered: Vec<String>,
+}
+
+/// The range of index entries at or below `root` (all of them for the empty root).
+fn entries_below(index: &gix::index::State, root: &str) -> std::ops::Range<usize> {
+    if root.is_empty() {
+        return 0..index.entries().len();
+    }
+    // The file itself, then everything below `root/` (a byte prefix would also take `root2`).
+    let dir = format!("{root}/");
+    match (
+        index.entry_index_by_path(BStr::new(root)),
+        index.prefixed_entries_range(BStr::new(&dir)),
+    ) {
+        (Ok(file), Some(below)) => file.min(below.start)..(file + 1).max(below.end),
+        (Ok(file), None) => file..file + 1,
+        (Err(_), Some(below)) => below,
+        (Err(_), None) => 0..0,
+    }
+}
+
+fn is_indexed(index: &gix::index::State, path: &str) -> bool {
+    index.entry_by_path(BStr::new(path)).is_some()
+}
+
+fn is_excluded(excludes: &mut gix::AttributeStack<'_>, path: &str, is_dir: bool) -> Result<bool> {
+    let mode = is_dir.then_some(gix::index::entry::Mode::DIR);
+    Ok(excludes
+        .at_entry(BStr::new(path), mode)
+        .map_err(Error::git)?
+        .is_excluded())
+}
+
+/// `scope` without the entries that lie inside another entry.
+fn outermost(scope: &[String]) -> Vec<String> {
+    let sorted: BTreeSet<&str> = scope.iter().map(|s| s.trim_end_matches('/')).collect();
+    let mut out: Vec<String> = Vec::new();
+    for path in sorted {
+        if !out.iter().any(|kept| is_within(path, kept)) {
+            out.push(path.to_owned());
+        }
+    }
+    out
+}
+
+fn is_within(path: &str, dir: &str) -> bool {
+    dir.is_empty()
+        || path == dir
+        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
+}
