@@ -311,7 +311,9 @@ impl<'w> Checker<'w> {
                 // Differs from the commit now; matched it at the build.
                 (true, None) => true,
                 // Differs now and differed then: compare the contents.
-                (true, Some(then)) => self.hash_on_disk(path)? != *then,
+                // A name that is not UTF-8 cannot be looked up again (it was read lossily):
+                // whatever it holds now is unknown, so it counts as changed.
+                (true, Some(then)) => is_lossy(path) || self.hash_on_disk(path)? != *then,
             };
             if differs {
                 changed.insert(path.clone());
@@ -418,6 +420,11 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Whether `path` came from a file name that is not UTF-8 (and so cannot be found by it).
+pub(crate) fn is_lossy(path: &str) -> bool {
+    path.contains(char::REPLACEMENT_CHARACTER)
 }
 
 fn join(dir: &str, name: &str) -> String {

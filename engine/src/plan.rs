@@ -107,6 +107,15 @@ pub async fn build_stale(
     profile: &Profile,
     force: bool,
 ) -> Result<BuildOutcome> {
+    // A record names the commit it was built from; without one there is nothing to record.
+    let head = worktree
+        .repo
+        .head_commit()?
+        .ok_or_else(|| Error::UnknownRevision {
+            rev: "HEAD".to_owned(),
+            reason: "the repository has no commits yet; commit once so builds can be recorded"
+                .to_owned(),
+        })?;
     let _lock = BuildLock::acquire(&worktree.state_dir()).await?;
     let mut checker = Checker::new(worktree, profile)?;
     checker.limit_to(targets);
@@ -144,11 +153,6 @@ pub async fn build_stale(
 
     // What the sources look like as the build starts: that is what the records describe.
     let repo = &worktree.repo;
-    let head = repo.head_commit()?.ok_or_else(|| Error::UnknownRevision {
-        rev: "HEAD".to_owned(),
-        reason: "the repository has no commits yet; commit once so builds can be recorded"
-            .to_owned(),
-    })?;
     let mut dirty = BTreeMap::new();
     for path in repo.changed_in_worktree(head)? {
         let hash = repo.hash_on_disk(&path)?.map(|id| id.to_string());

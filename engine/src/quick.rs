@@ -136,6 +136,9 @@ fn unchanged_since(repo: &Repo, record: &Record, changed: &BTreeSet<String>) -> 
                 .any(|s| path == s || path.starts_with(&format!("{s}/")))
     };
     for path in changed {
+        if crate::freshness::is_lossy(path) {
+            return Some(false);
+        }
         match record.dirty.get(path) {
             None => return Some(false),
             Some(then) => {

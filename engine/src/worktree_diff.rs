@@ -254,35 +254,63 @@ impl Repo {
             return Ok(());
         };
         if !meta.is_dir() {
-            if !is_indexed(index, path) && !is_excluded(excludes, path, false)? {
+            if !is_indexed(index, path.as_bytes())
+                && !is_excluded(excludes, path.as_bytes(), false)?
+            {
                 out.push(path.to_owned());
             }
             return Ok(());
         }
-        let entries = std::fs::read_dir(&full).map_err(Error::io(&full))?;
+        self.walk_untracked_dir(&full, path.as_bytes(), index, excludes, out)
+    }
+
+    /// Walks directory `full` (repository-relative `rel`, as bytes: file names need not be
+    /// UTF-8, and are looked up in the index and the ignore rules exactly as they are).
+    fn walk_untracked_dir(
+        &self,
+        full: &Path,
+        rel: &[u8],
+        index: &gix::index::State,
+        excludes: &mut gix::AttributeStack<'_>,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
+        let entries = std::fs::read_dir(full).map_err(Error::io(full))?;
         for entry in entries {
-            let entry = entry.map_err(Error::io(&full))?;
+            let entry = entry.map_err(Error::io(full))?;
             let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if name == ".git" {
+            let name = os_bytes(&name);
+            if name.as_ref() == b".git" {
                 continue;
             }
-            let child = if path.is_empty() {
-                name.into_owned()
-            } else {
-                format!("{path}/{name}")
-            };
+            let mut child = rel.to_vec();
+            if !child.is_empty() {
+                child.push(b'/');
+            }
+            child.extend_from_slice(&name);
             let kind = entry.file_type().map_err(Error::io(entry.path()))?;
             if kind.is_dir() {
                 let nested_repository = entry.path().join(".git").exists();
                 if !nested_repository && !is_excluded(excludes, &child, true)? {
-                    self.walk_untracked(&child, index, excludes, out)?;
+                    self.walk_untracked_dir(&entry.path(), &child, index, excludes, out)?;
                 }
             } else if !is_indexed(index, &child) && !is_excluded(excludes, &child, false)? {
-                out.push(child);
+                out.push(child.to_str_lossy().into_owned());
             }
         }
         Ok(())
+    }
+}
+
+/// A file name's bytes, as git stores them.
+fn os_bytes(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::borrow::Cow::Borrowed(name.as_bytes())
+    }
+    #[cfg(not(unix))]
+    {
+        std::borrow::Cow::Owned(name.to_string_lossy().into_owned().into_bytes())
     }
 }
 
@@ -296,7 +324,7 @@ fn entry_now(
     if entry.mode.is_submodule() {
         return Ok(Some(entry.id));
     }
-    let full = workdir.join(entry.path(index).to_str_lossy().as_ref());
+    let full = workdir.join(fs_path(entry.path(index)));
     let meta = match gix::index::fs::Metadata::from_path_no_follow(&full) {
         Ok(meta) => meta,
         Err(e)
@@ -333,6 +361,19 @@ struct TreeAgainstIndex {
     covered: Vec<String>,
 }
 
+/// A repository path as the file system's path, byte for byte where the platform allows.
+fn fs_path(path: &BStr) -> std::borrow::Cow<'_, Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::borrow::Cow::Borrowed(Path::new(std::ffi::OsStr::from_bytes(path)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::borrow::Cow::Owned(path.to_str_lossy().into_owned().into())
+    }
+}
+
 /// The range of index entries at or below `root` (all of them for the empty root).
 fn entries_below(index: &gix::index::State, root: &str) -> std::ops::Range<usize> {
     if root.is_empty() {
@@ -351,11 +392,11 @@ fn entries_below(index: &gix::index::State, root: &str) -> std::ops::Range<usize
     }
 }
 
-fn is_indexed(index: &gix::index::State, path: &str) -> bool {
+fn is_indexed(index: &gix::index::State, path: &[u8]) -> bool {
     index.entry_by_path(BStr::new(path)).is_some()
 }
 
-fn is_excluded(excludes: &mut gix::AttributeStack<'_>, path: &str, is_dir: bool) -> Result<bool> {
+fn is_excluded(excludes: &mut gix::AttributeStack<'_>, path: &[u8], is_dir: bool) -> Result<bool> {
     let mode = is_dir.then_some(gix::index::entry::Mode::DIR);
     Ok(excludes
         .at_entry(BStr::new(path), mode)

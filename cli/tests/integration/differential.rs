@@ -17,7 +17,7 @@
 //!   false stale: counted, and the rate printed (visible with `--nocapture`).
 //!
 //! The normal run takes `RBEE_GRAPH_DIFF_STEPS` steps (default 100, about 15 s alone on two
-//! cores; 1,000 steps take about 3 minutes). The seed is random unless `RBEE_GRAPH_DIFF_SEED` is set; it is printed at the start
+//! cores; 1,000 steps take about 3 minutes). The seed is fixed (2024) unless `RBEE_GRAPH_DIFF_SEED` is set (a number, or `random`); it is printed at the start
 //! and in every failure. The long run:
 //!
 //! ```sh

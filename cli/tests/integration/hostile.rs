@@ -256,8 +256,7 @@ fn odd_file_names_inside_a_package_affect_that_package() {
 /// package's directory would see the change; rbee-graph does not. With a UTF-8 name the same
 /// steps give "stale" (checked first below).
 #[test]
-#[ignore = "bug: status calls a binary fresh after an edit of a non-UTF-8-named file in a package"]
-fn bug_non_utf8_file_name_edited_after_the_build_is_called_fresh() {
+fn regression_non_utf8_file_name_edited_after_the_build_is_stale() {
     let lab = Lab::new(Repo::from_fixture("rbee"));
     let root = lab.repo.root();
     for name in [

@@ -70,17 +70,20 @@ impl Rng {
 /// The seed in `var`, or one from the clock (printed by the caller, so any run can be
 /// repeated).
 pub fn seed_from_env(var: &str) -> u64 {
-    match std::env::var(var) {
-        Ok(s) => s
-            .trim()
-            .parse()
-            .unwrap_or_else(|e| panic!("{var}={s:?} is not a number: {e}")),
-        Err(_) => {
+    // A fixed seed by default, so the test suite (and CI) is reproducible; `random` explores.
+    const DEFAULT_SEED: u64 = 2024;
+    match std::env::var(var).as_deref() {
+        Err(_) => DEFAULT_SEED,
+        Ok("random") => {
             let now = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .expect("the clock is after 1970");
             now.as_nanos() as u64 ^ u64::from(std::process::id())
         }
+        Ok(s) => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{var}={s:?} is not a number (or `random`): {e}")),
     }
 }
 
