@@ -10,9 +10,12 @@ mod output;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use rbee_graph_engine::rules::Mode;
-use rbee_graph_engine::{BuildOptions, EnsureOptions, Profile, StatusOptions};
+use rbee_graph_engine::{
+    AffectedOptions, BuildOptions, EnsureOptions, ExplainOptions, Profile, StatusOptions,
+    WhyOptions,
+};
 
 use crate::args::{Cli, Command, ProfileArgs};
 
@@ -69,7 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Mode::Binaries
             };
             let report = match args.base {
-                Some(base) => rbee_graph_engine::affected(&rbee_graph_engine::AffectedOptions {
+                Some(base) => rbee_graph_engine::affected(&AffectedOptions {
                     manifest_path: args.workspace.manifest_path,
                     base,
                     head: args.head,
@@ -116,7 +119,57 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let worktree = rbee_graph_engine::snapshot::load_worktree(
                 args.workspace.manifest_path.as_deref(),
             )?;
-            output::graph(&mut out, &worktree.snapshot, args.format)?;
+            let affected = match (args.affected, args.base) {
+                (false, _) => None,
+                (true, Some(base)) => Some(rbee_graph_engine::affected(&AffectedOptions {
+                    manifest_path: args.workspace.manifest_path,
+                    base,
+                    head: args.head,
+                    mode: Mode::Binaries,
+                })?),
+                (true, None) => Some(rbee_graph_engine::affected_since_build(&StatusOptions {
+                    manifest_path: args.workspace.manifest_path,
+                    profile: profile(&args.profile),
+                })?),
+            };
+            output::graph(&mut out, &worktree.snapshot, affected.as_ref(), args.format)?;
+        }
+        Command::Explain(args) => {
+            let explanation = rbee_graph_engine::explain(&ExplainOptions {
+                manifest_path: args.workspace.manifest_path,
+                binary: args.binary,
+                package: args.package,
+                base: args.base,
+                head: args.head,
+                profile: profile(&args.profile),
+            })?;
+            output::explain(&mut out, &explanation, args.format)?;
+        }
+        Command::Why(args) => {
+            let answer = rbee_graph_engine::why(&WhyOptions {
+                manifest_path: args.workspace.manifest_path,
+                path: args.path,
+            })?;
+            output::why(&mut out, &answer, args.format)?;
+        }
+        Command::Completions(args) => {
+            clap_complete::generate(args.shell, &mut Cli::command(), "rbee-graph", &mut out);
+        }
+        Command::Watch(args) => {
+            let options = rbee_graph_engine::watch::WatchOptions {
+                manifest_path: args.workspace.manifest_path,
+                root: args.cascade,
+                package: args.package,
+                args: args.args,
+                profile: profile(&args.profile),
+                debounce: std::time::Duration::from_millis(args.debounce_ms),
+                grace: std::time::Duration::from_millis(args.grace_ms),
+            };
+            runtime()?.block_on(rbee_graph_engine::watch::watch(
+                &options,
+                output::watch_event,
+                shutdown_signal(),
+            ))?;
         }
     }
     out.flush()?;
@@ -128,6 +181,29 @@ fn profile(args: &ProfileArgs) -> Option<Profile> {
         Some(Profile::release())
     } else {
         args.profile.as_deref().map(Profile::named)
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -1,17 +1,22 @@
 //! Rendering: every format the CLI prints. The engine never prints; this is the only place
 //! that knows what the output looks like.
 
+mod explain;
+mod graph;
+mod paint;
+
 use std::io::Write;
 
 use rbee_graph_engine::freshness::Verdict;
 use rbee_graph_engine::rules::{self, AffectedBinary, Mode, Reason, ReasonKind};
-use rbee_graph_engine::snapshot::Snapshot;
 use rbee_graph_engine::{AffectedReport, Head};
 use rbee_graph_engine::{BuildOutcome, Profile};
-use rbee_graph_model::{DepKind, Node, TargetKind};
 use serde::Serialize;
 
-use crate::args::{AffectedFormat, GraphFormat, StatusFormat};
+use crate::args::{AffectedFormat, StatusFormat};
+
+pub use explain::{explain, why};
+pub use graph::graph;
 
 /// The version of every JSON document the CLI prints.
 const SCHEMA: u32 = 1;
@@ -180,180 +185,6 @@ fn label(name: &str, package: &str) -> String {
 }
 
 #[derive(Serialize)]
-struct GraphJson<'a> {
-    schema: u32,
-    workspace_root: &'a str,
-    packages: Vec<PackageJson<'a>>,
-    spawns: Vec<SpawnJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct PackageJson<'a> {
-    name: &'a str,
-    version: &'a str,
-    dir: Option<&'a str>,
-    member: bool,
-    targets: Vec<TargetJson<'a>>,
-    dependencies: Vec<DependencyJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct TargetJson<'a> {
-    name: &'a str,
-    kind: TargetKind,
-    src_path: Option<&'a str>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    required_features: &'a [String],
-}
-
-#[derive(Serialize)]
-struct DependencyJson<'a> {
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'a str>,
-    kind: DepKind,
-    external: bool,
-}
-
-#[derive(Serialize)]
-struct SpawnJson<'a> {
-    from: &'a str,
-    to: &'a str,
-}
-
-pub fn graph(out: &mut impl Write, snapshot: &Snapshot, format: GraphFormat) -> anyhow::Result<()> {
-    let graph = &snapshot.graph;
-    match format {
-        GraphFormat::Json => {
-            let packages = graph
-                .packages()
-                .map(|(id, p)| {
-                    let mut dependencies: Vec<DependencyJson> = graph
-                        .dependencies(id)
-                        .map(|(dep, kind)| match graph.node(dep) {
-                            Node::Package(d) => DependencyJson {
-                                name: &d.name,
-                                version: None,
-                                kind,
-                                external: false,
-                            },
-                            Node::External(e) => DependencyJson {
-                                name: &e.name,
-                                version: Some(&e.version),
-                                kind,
-                                external: true,
-                            },
-                        })
-                        .collect();
-                    dependencies.sort_by(|a, b| (a.name, a.kind).cmp(&(b.name, b.kind)));
-                    PackageJson {
-                        name: &p.name,
-                        version: &p.version,
-                        dir: p.dir.as_deref(),
-                        member: p.member,
-                        targets: p
-                            .targets
-                            .iter()
-                            .map(|t| TargetJson {
-                                name: &t.name,
-                                kind: t.kind,
-                                src_path: t.src_path.as_deref(),
-                                required_features: &t.required_features,
-                            })
-                            .collect(),
-                        dependencies,
-                    }
-                })
-                .collect();
-            let spawns = snapshot
-                .config
-                .spawns
-                .iter()
-                .flat_map(|(from, to)| to.iter().map(move |to| SpawnJson { from, to }))
-                .collect();
-            let doc = GraphJson {
-                schema: SCHEMA,
-                workspace_root: graph.workspace_root(),
-                packages,
-                spawns,
-            };
-            serde_json::to_writer_pretty(&mut *out, &doc)?;
-            writeln!(out)?;
-        }
-        GraphFormat::Dot => {
-            writeln!(out, "digraph workspace {{")?;
-            writeln!(out, "    rankdir=LR;")?;
-            writeln!(out, "    node [fontname=\"Helvetica\"];")?;
-            for (id, package) in graph.members() {
-                writeln!(
-                    out,
-                    "    {} [shape=box, label={}];",
-                    quote(&package_node(&package.name)),
-                    quote(&package.name)
-                )?;
-                for bin in package.bins() {
-                    let node = bin_node(&package.name, &bin.name);
-                    writeln!(
-                        out,
-                        "    {} [shape=ellipse, style=filled, fillcolor=\"#e8f0fe\", label={}];",
-                        quote(&node),
-                        quote(&bin.name)
-                    )?;
-                    writeln!(
-                        out,
-                        "    {} -> {} [style=solid, color=gray];",
-                        quote(&node),
-                        quote(&package_node(&package.name))
-                    )?;
-                }
-                for (dep, kind) in graph.dependencies(id) {
-                    let Node::Package(dep) = graph.node(dep) else {
-                        continue;
-                    };
-                    let style = match kind {
-                        DepKind::Normal => "solid",
-                        DepKind::Build => "dashed",
-                        DepKind::Dev => "dotted",
-                    };
-                    writeln!(
-                        out,
-                        "    {} -> {} [style={style}, label={}];",
-                        quote(&package_node(&package.name)),
-                        quote(&package_node(&dep.name)),
-                        quote(kind.as_str())
-                    )?;
-                }
-            }
-            for (spawner, spawned) in
-                rbee_graph_engine::rules::spawn_pairs(graph, &snapshot.config.spawns)
-            {
-                writeln!(
-                    out,
-                    "    {} -> {} [style=bold, color=\"#d93025\", label=\"spawns\"];",
-                    quote(&bin_node(&spawner.package, &spawner.name)),
-                    quote(&bin_node(&spawned.package, &spawned.name))
-                )?;
-            }
-            writeln!(out, "}}")?;
-        }
-    }
-    Ok(())
-}
-
-fn package_node(package: &str) -> String {
-    format!("pkg:{package}")
-}
-
-fn bin_node(package: &str, bin: &str) -> String {
-    format!("bin:{package}:{bin}")
-}
-
-/// A DOT string literal.
-fn quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-#[derive(Serialize)]
 struct StatusJson<'a> {
     schema: u32,
     binaries: Vec<StatusBinaryJson<'a>>,
@@ -429,6 +260,35 @@ pub fn status(
         }
     }
     Ok(())
+}
+
+/// One line on stderr per thing watch mode did (stdout belongs to the daemons).
+pub fn watch_event(event: rbee_graph_engine::watch::WatchEvent) {
+    use rbee_graph_engine::watch::WatchEvent;
+    match event {
+        WatchEvent::Started { binary, pid } => {
+            eprintln!("watch: started {} (pid {pid})", binary.name)
+        }
+        WatchEvent::Rebuilding { stale } => {
+            for (binary, why) in stale {
+                eprintln!("watch: {} is stale: {why}", binary.name);
+            }
+        }
+        WatchEvent::Restarted {
+            binary,
+            old_pid,
+            pid,
+        } => {
+            eprintln!("watch: restarted {} (pid {old_pid} -> {pid})", binary.name)
+        }
+        WatchEvent::BuildFailed { message } => {
+            eprintln!("watch: build failed, the daemons keep running: {message}")
+        }
+        WatchEvent::Exited { binary, code } => match code {
+            Some(code) => eprintln!("watch: {} exited with status {code}", binary.name),
+            None => eprintln!("watch: {} was killed by a signal", binary.name),
+        },
+    }
 }
 
 /// What a build did, for people, on stderr (stdout stays free for `ensure`'s path).

@@ -48,76 +48,120 @@ pub struct AffectedReport {
 
 /// Compares two revisions (or a revision and the working tree) of the workspace.
 pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
-    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-    let repo = &worktree.repo;
-    let workspace_root = worktree.snapshot.graph.workspace_root().to_owned();
-
-    let head_commit = match &options.head {
-        Some(rev) => repo.resolve_commit(rev)?,
-        None => repo.head_commit()?.ok_or_else(|| Error::UnknownRevision {
-            rev: "HEAD".to_owned(),
-            reason: "the repository has no commits yet".to_owned(),
-        })?,
-    };
-    let base_commit = repo.resolve_commit(&options.base)?;
-    let head_name = options.head.as_deref().unwrap_or("HEAD");
-    let base = repo.merge_base(base_commit, head_commit, (&options.base, head_name))?;
-
-    let (paths, head) = match &options.head {
-        Some(_) => (
-            repo.changed_between(base, head_commit)?,
-            Head::Commit(head_commit),
-        ),
-        None => (repo.changed_in_worktree(base)?, Head::Worktree),
-    };
-    tracing::debug!(changed = paths.len(), base = %base, "compared");
-
-    let head_snapshot: Snapshot = match head {
-        Head::Worktree => worktree.snapshot,
-        Head::Commit(commit) => snapshot::load_commit(repo, commit, &workspace_root)?
-            .ok_or_else(|| no_workspace(head_name, &workspace_root))?,
-    };
-    let base_snapshot = if graph_may_differ(repo, base, &head, &paths)? {
-        snapshot::load_commit(repo, base, &workspace_root)?
-    } else {
-        None
-    };
-
-    let lock_path = join(&workspace_root, "Cargo.lock");
-    let mut lock_entries = BTreeSet::new();
-    let mut base_with_lock = None;
-    if paths.contains(&lock_path) {
-        let base_lock = match &base_snapshot {
-            Some(snapshot) => snapshot.lock.clone(),
-            None => read_lock(repo, base, &lock_path)?,
-        };
-        lock_entries = Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock.as_ref());
-        // An entry that only the base lock has (removed, or the whole lock file deleted) is
-        // unknown to the head graph: reach it through the base's lock.
-        if base_snapshot.is_none() && !lock_entries.is_empty() {
-            base_with_lock = Some(head_snapshot.graph_with_lock(base_lock.as_ref())?);
-        }
-    }
-
-    let rules = PathRules::new(&workspace_root, &head_snapshot.config)?;
-    let change = Change {
-        head: &head_snapshot.graph,
-        base: base_snapshot
-            .as_ref()
-            .map(|s| &s.graph)
-            .or(base_with_lock.as_ref()),
-        lock_path: &lock_path,
-        paths: &paths,
-        lock_entries: &lock_entries,
-        spawns: &head_snapshot.config.spawns,
-    };
-    let affected = rules::affected(&rules, &change, options.mode)?;
+    let comparison = Comparison::new(options)?;
+    let affected = rules::affected(&comparison.rules, &comparison.change(), options.mode)?;
     Ok(AffectedReport {
-        base: Some(base),
-        head,
-        changed_paths: paths.into_iter().collect(),
+        base: Some(comparison.base),
+        head: comparison.head,
+        changed_paths: comparison.paths.into_iter().collect(),
         affected,
     })
+}
+
+/// Everything gathered to compare two ends: the merge base, the head, the changed paths and
+/// lock entries, and the graphs of both ends. [`Comparison::change`] is what the path rules
+/// take.
+pub struct Comparison {
+    /// The merge base the comparison starts at.
+    pub base: ObjectId,
+    /// What it is compared with.
+    pub head: Head,
+    /// Every changed path, repository-relative.
+    pub paths: BTreeSet<String>,
+    /// The workspace at the head.
+    pub head_snapshot: Snapshot,
+    /// The head's path rules.
+    pub rules: PathRules,
+    base_snapshot: Option<Snapshot>,
+    base_with_lock: Option<rbee_graph_model::WorkspaceGraph>,
+    lock_path: String,
+    lock_entries: BTreeSet<rbee_graph_model::LockKey>,
+}
+
+impl Comparison {
+    /// Resolves the revisions and gathers what changed between them.
+    pub fn new(options: &AffectedOptions) -> Result<Comparison> {
+        let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+        let repo = &worktree.repo;
+        let workspace_root = worktree.snapshot.graph.workspace_root().to_owned();
+
+        let head_commit = match &options.head {
+            Some(rev) => repo.resolve_commit(rev)?,
+            None => repo.head_commit()?.ok_or_else(|| Error::UnknownRevision {
+                rev: "HEAD".to_owned(),
+                reason: "the repository has no commits yet".to_owned(),
+            })?,
+        };
+        let base_commit = repo.resolve_commit(&options.base)?;
+        let head_name = options.head.as_deref().unwrap_or("HEAD");
+        let base = repo.merge_base(base_commit, head_commit, (&options.base, head_name))?;
+
+        let (paths, head) = match &options.head {
+            Some(_) => (
+                repo.changed_between(base, head_commit)?,
+                Head::Commit(head_commit),
+            ),
+            None => (repo.changed_in_worktree(base)?, Head::Worktree),
+        };
+        tracing::debug!(changed = paths.len(), base = %base, "compared");
+
+        let head_snapshot: Snapshot = match head {
+            Head::Worktree => worktree.snapshot,
+            Head::Commit(commit) => snapshot::load_commit(repo, commit, &workspace_root)?
+                .ok_or_else(|| no_workspace(head_name, &workspace_root))?,
+        };
+        let base_snapshot = if graph_may_differ(repo, base, &head, &paths)? {
+            snapshot::load_commit(repo, base, &workspace_root)?
+        } else {
+            None
+        };
+
+        let lock_path = join(&workspace_root, "Cargo.lock");
+        let mut lock_entries = BTreeSet::new();
+        let mut base_with_lock = None;
+        if paths.contains(&lock_path) {
+            let base_lock = match &base_snapshot {
+                Some(snapshot) => snapshot.lock.clone(),
+                None => read_lock(repo, base, &lock_path)?,
+            };
+            lock_entries =
+                Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock.as_ref());
+            // An entry that only the base lock has (removed, or the whole lock file deleted) is
+            // unknown to the head graph: reach it through the base's lock.
+            if base_snapshot.is_none() && !lock_entries.is_empty() {
+                base_with_lock = Some(head_snapshot.graph_with_lock(base_lock.as_ref())?);
+            }
+        }
+
+        let rules = PathRules::new(&workspace_root, &head_snapshot.config)?;
+        Ok(Comparison {
+            base,
+            head,
+            paths,
+            head_snapshot,
+            rules,
+            base_snapshot,
+            base_with_lock,
+            lock_path,
+            lock_entries,
+        })
+    }
+
+    /// The inputs of the path rules.
+    pub fn change(&self) -> Change<'_> {
+        Change {
+            head: &self.head_snapshot.graph,
+            base: self
+                .base_snapshot
+                .as_ref()
+                .map(|s| &s.graph)
+                .or(self.base_with_lock.as_ref()),
+            lock_path: &self.lock_path,
+            paths: &self.paths,
+            lock_entries: &self.lock_entries,
+            spawns: &self.head_snapshot.config.spawns,
+        }
+    }
 }
 
 /// Whether the workspace graph at `base` may differ from the head's: a manifest changed, or a

@@ -61,65 +61,83 @@ impl Default for AutoBuild {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct Raw {
-    #[serde(default)]
-    spawns: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
-    ignore: Vec<String>,
-    #[serde(default)]
-    global: Vec<String>,
-    #[serde(default)]
-    owners: BTreeMap<String, Vec<String>>,
-    auto_build: Option<RawAutoBuild>,
-    profile: Option<String>,
-}
-
-#[derive(Deserialize)]
 #[serde(untagged)]
 enum RawAutoBuild {
     All(bool),
     PerBinary(BTreeMap<String, bool>),
 }
 
+/// Reads one key's value, naming the key in the error.
+fn read<T: serde::de::DeserializeOwned>(
+    key: &str,
+    value: &serde_json::Value,
+    expected: &str,
+) -> Result<T> {
+    serde_json::from_value(value.clone()).map_err(|e| Error::Config {
+        key: key.to_owned(),
+        message: format!("expected {expected} ({e})"),
+    })
+}
+
 impl Config {
-    /// Reads the `rbee-graph` table out of `[workspace.metadata]` as cargo reported it.
+    /// Reads the `rbee-graph` table out of `[workspace.metadata]` as cargo reported it. Each
+    /// key is read on its own, so an error names the key at fault.
     pub fn from_workspace_metadata(metadata: &serde_json::Value) -> Result<Config> {
         let Some(table) = metadata.get("rbee-graph") else {
             return Ok(Config::default());
         };
-        let raw: Raw = serde_json::from_value(table.clone()).map_err(|e| {
-            let message = e.to_string();
-            // serde names the unknown field in backticks; the key is what the user must fix.
-            let key = message
-                .strip_prefix("unknown field `")
-                .and_then(|rest| rest.split('`').next())
-                .unwrap_or("")
-                .to_owned();
-            Error::Config { key, message }
-        })?;
-        let auto_build = match raw.auto_build {
-            None => AutoBuild::default(),
-            Some(RawAutoBuild::All(default)) => AutoBuild {
-                default,
-                per_binary: BTreeMap::new(),
-            },
-            Some(RawAutoBuild::PerBinary(mut map)) => {
-                let default = map.remove("default").unwrap_or(true);
-                AutoBuild {
-                    default,
-                    per_binary: map,
+        let Some(table) = table.as_object() else {
+            return Err(Error::Config {
+                key: String::new(),
+                message: "expected a table of settings".to_owned(),
+            });
+        };
+        let mut config = Config::default();
+        for (key, value) in table {
+            match key.as_str() {
+                "spawns" => {
+                    config.spawns = read(
+                        key,
+                        value,
+                        "a table of binary names to lists of binary names",
+                    )?
+                }
+                "ignore" => config.ignore = read(key, value, "a list of globs")?,
+                "global" => config.global = read(key, value, "a list of globs")?,
+                "owners" => {
+                    config.owners = read(key, value, "a table of globs to lists of package names")?
+                }
+                "profile" => config.profile = Some(read(key, value, "a profile name")?),
+                "auto-build" => {
+                    let raw: RawAutoBuild = read(
+                        key,
+                        value,
+                        "true, false, or a table of binary names (and `default`) to true or false",
+                    )?;
+                    config.auto_build = match raw {
+                        RawAutoBuild::All(default) => AutoBuild {
+                            default,
+                            per_binary: BTreeMap::new(),
+                        },
+                        RawAutoBuild::PerBinary(mut map) => {
+                            let default = map.remove("default").unwrap_or(true);
+                            AutoBuild {
+                                default,
+                                per_binary: map,
+                            }
+                        }
+                    };
+                }
+                _ => {
+                    return Err(Error::Config {
+                        key: key.clone(),
+                        message: "unknown key; the keys are spawns, ignore, global, owners, \
+                                  auto-build and profile"
+                            .to_owned(),
+                    });
                 }
             }
-        };
-        let config = Config {
-            spawns: raw.spawns,
-            ignore: raw.ignore,
-            global: raw.global,
-            owners: raw.owners,
-            auto_build,
-            profile: raw.profile,
-        };
+        }
         // Validate globs now, so a bad one is reported with its key before any work is done.
         glob_set("ignore", &config.ignore)?;
         glob_set("global", &config.global)?;
@@ -221,6 +239,25 @@ mod tests {
         assert!(!config.auto_build.default);
         assert!(config.auto_build.per_binary["queen-rbee"]);
         assert_eq!(config.profile.as_deref(), Some("release"));
+    }
+
+    #[test]
+    fn type_errors_name_the_key() {
+        let wrong = Config::from_workspace_metadata(&json!({"rbee-graph": {"ignore": {"a": 1}}}));
+        let message = wrong.unwrap_err().to_string();
+        assert!(
+            message.contains("rbee-graph.ignore`: expected a list of globs"),
+            "{message}"
+        );
+        let wrong = Config::from_workspace_metadata(&json!({"rbee-graph": {"auto-build": "yes"}}));
+        assert!(
+            wrong
+                .unwrap_err()
+                .to_string()
+                .contains("rbee-graph.auto-build`")
+        );
+        let wrong = Config::from_workspace_metadata(&json!({"rbee-graph": [1, 2]}));
+        assert!(wrong.unwrap_err().to_string().contains("expected a table"));
     }
 
     #[test]

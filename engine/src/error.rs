@@ -29,6 +29,16 @@ pub enum Error {
         /// The head revision.
         head: String,
     },
+    /// The merge base is not in this shallow clone.
+    #[error(
+        "no merge base of `{base}` and `{head}` in this shallow clone; fetch more history (`git fetch --deepen=200 origin`, or `git fetch --unshallow`; in GitHub Actions, `fetch-depth: 0` in actions/checkout)"
+    )]
+    ShallowClone {
+        /// The base revision.
+        base: String,
+        /// The head revision.
+        head: String,
+    },
     /// Reading from the repository failed.
     #[error("git: {0}")]
     Git(String),
@@ -80,6 +90,14 @@ pub enum Error {
         /// The closest known name.
         suggestion: Option<String>,
     },
+    /// A path the user named is not inside the repository.
+    #[error("`{}` is not a path inside the repository at {}; name a file or directory in it", path.display(), repository.display())]
+    PathOutsideRepository {
+        /// What the user typed.
+        path: PathBuf,
+        /// The repository's work tree.
+        repository: PathBuf,
+    },
     /// Several packages have a binary of this name.
     #[error("binary `{name}` is in several packages ({}); pick one with {}", .packages.join(", "), .packages.iter().map(|p| format!("`-p {p}`")).collect::<Vec<_>>().join(" or "))]
     AmbiguousBinary {
@@ -105,6 +123,9 @@ pub enum Error {
         /// The binary.
         binary: String,
     },
+    /// The file watcher could not be set up.
+    #[error("cannot watch the workspace: {0}")]
+    Watch(String),
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {

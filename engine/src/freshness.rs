@@ -142,6 +142,8 @@ pub struct Checker<'w> {
     /// What the status walks look at; empty means the whole repository.
     scope: Vec<String>,
     hashes: HashMap<String, Option<String>>,
+    /// Give a reason per changed path, not per kind and package (see [`Self::every_path`]).
+    every_path: bool,
 }
 
 impl<'w> Checker<'w> {
@@ -169,7 +171,15 @@ impl<'w> Checker<'w> {
             records: HashMap::new(),
             scope: Vec::new(),
             hashes: HashMap::new(),
+            every_path: false,
         })
+    }
+
+    /// Makes [`Self::check`] give one reason per changed path that reaches the binary (see
+    /// [`rules::reasons_for`]) instead of one per kind and package: what `explain` shows. The
+    /// verdict itself is the same either way.
+    pub fn every_path(&mut self) {
+        self.every_path = true;
     }
 
     /// The record store.
@@ -363,13 +373,16 @@ impl<'w> Checker<'w> {
             lock_path: &self.lock_path,
             spawns: &BTreeMap::new(),
         };
-        let affected = rules::affected(&self.rules, &change, Mode::Binaries)?;
-        let mut reasons: Vec<Reason> = affected
-            .binaries
-            .into_iter()
-            .find(|b| b.binary == *binary)
-            .map(|b| b.reasons)
-            .unwrap_or_default();
+        let mut reasons: Vec<Reason> = if self.every_path {
+            rules::reasons_for(&self.rules, &change, binary)?
+        } else {
+            rules::affected(&self.rules, &change, Mode::Binaries)?
+                .binaries
+                .into_iter()
+                .find(|b| b.binary == *binary)
+                .map(|b| b.reasons)
+                .unwrap_or_default()
+        };
         // Files it read that the rules do not tie to it (ignored, outside the workspace).
         if let Some(reads) = &reads {
             for path in changed.iter().filter(|p| reads.contains(p)) {
@@ -408,7 +421,7 @@ impl<'w> Checker<'w> {
 
 /// `path` with `.` and `..` taken out lexically: cargo writes dep-info paths as rustc saw them
 /// (`src/../../../shared/prompts.txt`).
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

@@ -11,6 +11,8 @@
 //! - [`rules`] is pure: the path rules of DESIGN.md, from changed paths and lock entries to
 //!   affected packages and binaries, with reasons.
 //! - [`affected()`] puts them together for `rbee-graph affected --base REV`.
+//! - [`explain()`] and [`why()`] tell the whole story behind an answer: every changed path
+//!   with its chain for one binary, or the rule that classifies one path.
 //! - Local mode: [`record`] keeps what a build saw, [`freshness`] compares it with now,
 //!   [`plan`] builds the stale subset in one cargo run ([`run`]) under the [`lock`], and
 //!   [`ensure()`] is the pre-spawn hook a daemon calls before spawning another.
@@ -31,6 +33,7 @@ pub mod affected;
 pub mod config;
 pub mod depinfo;
 mod error;
+pub mod explain;
 pub mod freshness;
 pub mod lock;
 mod metadata_cache;
@@ -45,9 +48,11 @@ pub mod select;
 pub mod snapshot;
 pub mod stamp;
 pub mod toolchain;
+pub mod watch;
 mod worktree_diff;
 
 pub use affected::{AffectedOptions, AffectedReport, Head, affected, affected_since_build};
 pub use error::{Error, Result};
+pub use explain::{ExplainOptions, Explanation, PathExplanation, WhyOptions, explain, why};
 pub use plan::{BuildOptions, BuildOutcome, EnsureOptions, StatusOptions, build, ensure, status};
 pub use profile::Profile;

@@ -28,11 +28,11 @@ struct Key {
     start: PathBuf,
     /// Manifests and cargo configuration files: a stamp, and the content digest (`None`:
     /// missing). When the stamp still matches, the file is not read again.
-    contents: BTreeMap<PathBuf, (Stamp, Option<String>)>,
+    contents: Vec<(PathBuf, Stamp, Option<String>)>,
     /// Directories whose entries matter.
-    dirs: BTreeMap<PathBuf, Stamp>,
+    dirs: Vec<(PathBuf, Stamp)>,
     /// Files whose existence alone matters.
-    exists: BTreeMap<PathBuf, bool>,
+    exists: Vec<(PathBuf, bool)>,
     /// Environment variables cargo reads for these answers.
     env: BTreeMap<String, String>,
 }
@@ -209,9 +209,9 @@ fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
     let mut key = Key {
         version: VERSION,
         start: start.to_owned(),
-        contents: BTreeMap::new(),
-        dirs: BTreeMap::new(),
-        exists: BTreeMap::new(),
+        contents: Vec::new(),
+        dirs: Vec::new(),
+        exists: Vec::new(),
         env: ENV
             .iter()
             .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
@@ -246,7 +246,7 @@ fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
         for file in ["build.rs", "src/lib.rs", "src/main.rs"] {
             let path = dir.join(file);
             let exists = path.exists();
-            key.exists.insert(path, exists);
+            key.exists.push((path, exists));
         }
         for sub in ["src/bin", "tests", "benches", "examples"] {
             let sub = dir.join(sub);
@@ -267,7 +267,7 @@ impl Key {
     fn content(&mut self, path: PathBuf) {
         let stamp = Stamp::of(&path);
         let digest = std::fs::read(&path).ok().map(|bytes| digest(&bytes));
-        self.contents.insert(path, (stamp, digest));
+        self.contents.push((path, stamp, digest));
     }
 
     /// Whether the files and directories this key describes are still as they were, and the
@@ -280,7 +280,7 @@ impl Key {
         if env != self.env {
             return false;
         }
-        let files_hold = self.contents.iter().all(|(path, (stamp, digest))| {
+        let files_hold = self.contents.iter().all(|(path, stamp, digest)| {
             Stamp::of(path) == *stamp
                 || std::fs::read(path)
                     .ok()
@@ -300,6 +300,6 @@ impl Key {
 
     fn stamp(&mut self, dir: PathBuf) {
         let stamp = Stamp::of(&dir);
-        self.dirs.insert(dir, stamp);
+        self.dirs.push((dir, stamp));
     }
 }

@@ -79,7 +79,16 @@ impl Repo {
         if a == b {
             return Ok(a);
         }
-        match self.repo.merge_base(a, b) {
+        let found = self.repo.merge_base(a, b);
+        // In a shallow clone the merge base may lie beyond the cut: whatever the walk says
+        // (nothing found, or a parent missing), the fix is more history.
+        if !matches!(found, Ok(Some(_))) && self.repo.is_shallow().unwrap_or(false) {
+            return Err(Error::ShallowClone {
+                base: names.0.to_owned(),
+                head: names.1.to_owned(),
+            });
+        }
+        match found {
             Ok(Some(id)) => Ok(id.detach()),
             Ok(None) => Err(Error::NoMergeBase {
                 base: names.0.to_owned(),

@@ -80,9 +80,12 @@ pub struct Affected {
 pub struct PathRules {
     workspace_root: String,
     global: GlobSet,
+    global_patterns: Vec<String>,
     ignore: GlobSet,
+    /// The default ignore globs first, then the configured ones.
+    ignore_patterns: Vec<String>,
     ignore_outside_packages: GlobSet,
-    owners: Vec<(GlobMatcher, Vec<String>)>,
+    owners: Vec<(GlobMatcher, String, Vec<String>)>,
 }
 
 /// The files every build reads, relative to the workspace root.
@@ -103,13 +106,91 @@ const GLOBAL_FILES_ABOVE: &[&str] = &[
     ".cargo/config.toml",
 ];
 
+/// The rule that decided a path, as [`PathRules::classify`] finds it. Variants say which rule
+/// matched (so [`PathRules::explain`] can name it) without the cost of finding which glob did.
 enum Class {
-    Global,
+    Global(GlobalBy),
     LockFile,
     InPackage(PackageId, PathRole),
     Owners(Vec<String>),
-    Ignored,
+    Ignored(IgnoredBy),
     Unowned,
+}
+
+#[derive(Clone, Copy)]
+enum GlobalBy {
+    File,
+    Above,
+    Glob,
+}
+
+#[derive(Clone, Copy)]
+enum IgnoredBy {
+    OutsideWorkspace,
+    Glob,
+    OutsidePackages,
+}
+
+/// Which of the path rules of DESIGN.md classifies a path, and how: what `rbee-graph why`
+/// shows. Rules are tried in this order; the first that matches wins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathClass {
+    /// Rule 1: every build reads it, so every binary is affected.
+    Global(GlobalRule),
+    /// Rule 2: the workspace's `Cargo.lock`. Its changed entries, not its text, decide.
+    LockFile,
+    /// Rule 3: inside a package (the innermost one; a root package only owns what no other
+    /// package claims). The role says which of its binaries see it.
+    Package {
+        /// The owning package.
+        package: String,
+        /// What the path is to the package: shared, one binary's own source, or test-only.
+        role: PathRole,
+    },
+    /// Rule 5, mapped: outside every package, but configured `owners` globs map it onto these
+    /// packages.
+    Owners {
+        /// The packages it is mapped onto.
+        packages: Vec<String>,
+        /// The `owners` globs that matched.
+        globs: Vec<String>,
+    },
+    /// Rule 4: affects nothing.
+    Ignored(IgnoreRule),
+    /// Rule 5: outside every package and not ignored: a build script or `include_str!` may
+    /// read it, so every binary is affected (unless dep-info says which binaries read it).
+    Unowned,
+}
+
+/// Why a path is global.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GlobalRule {
+    /// One of the files every build reads, at the workspace root: the root `Cargo.toml`,
+    /// `rust-toolchain(.toml)`, `.cargo/config(.toml)`.
+    WorkspaceFile,
+    /// A toolchain or cargo configuration file in a directory above the workspace root.
+    AboveWorkspace,
+    /// A configured `global` glob.
+    Glob(String),
+}
+
+/// Why a path affects nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IgnoreRule {
+    /// It lies outside the workspace root.
+    OutsideWorkspace,
+    /// An `ignore` glob matched: a default one (`docs/**`, ...) or a configured one.
+    Glob {
+        /// The glob, relative to the workspace root.
+        pattern: String,
+        /// Whether it comes from the configuration rather than the defaults.
+        configured: bool,
+    },
+    /// Markdown outside every package.
+    OutsidePackages(String),
 }
 
 impl PathRules {
@@ -126,6 +207,7 @@ impl PathRules {
             .map(|(pattern, packages)| {
                 Ok((
                     config::glob("owners", pattern)?.compile_matcher(),
+                    pattern.clone(),
                     packages.clone(),
                 ))
             })
@@ -133,7 +215,9 @@ impl PathRules {
         Ok(PathRules {
             workspace_root: workspace_root.to_owned(),
             global: config::glob_set("global", &config.global)?,
+            global_patterns: config.global.clone(),
             ignore: config::glob_set("ignore", &ignore)?,
+            ignore_patterns: ignore,
             ignore_outside_packages: config::glob_set(
                 "ignore",
                 config::DEFAULT_IGNORE_OUTSIDE_PACKAGES,
@@ -148,17 +232,70 @@ impl PathRules {
         matches!(self.classify(graph, path), Class::Unowned)
     }
 
+    /// Which rule classifies `path` (repository-relative) in `graph`, naming the glob or
+    /// package that decided it. The same decision [`affected`] makes, for people to read.
+    pub fn explain(&self, graph: &WorkspaceGraph, path: &str) -> PathClass {
+        let rel = strip_dir(path, &self.workspace_root).unwrap_or(path);
+        let first = |set: &GlobSet, patterns: &[String]| -> (usize, String) {
+            let index = set.matches(rel).into_iter().next().unwrap_or(0);
+            (index, patterns.get(index).cloned().unwrap_or_default())
+        };
+        match self.classify(graph, path) {
+            Class::Global(GlobalBy::File) => PathClass::Global(GlobalRule::WorkspaceFile),
+            Class::Global(GlobalBy::Above) => PathClass::Global(GlobalRule::AboveWorkspace),
+            Class::Global(GlobalBy::Glob) => PathClass::Global(GlobalRule::Glob(
+                first(&self.global, &self.global_patterns).1,
+            )),
+            Class::LockFile => PathClass::LockFile,
+            Class::InPackage(id, role) => PathClass::Package {
+                package: graph.package(id).name.clone(),
+                role,
+            },
+            Class::Owners(packages) => PathClass::Owners {
+                packages,
+                globs: self
+                    .owners
+                    .iter()
+                    .filter(|(glob, _, _)| glob.is_match(rel))
+                    .map(|(_, pattern, _)| pattern.clone())
+                    .collect(),
+            },
+            Class::Ignored(IgnoredBy::OutsideWorkspace) => {
+                PathClass::Ignored(IgnoreRule::OutsideWorkspace)
+            }
+            Class::Ignored(IgnoredBy::Glob) => {
+                let (index, pattern) = first(&self.ignore, &self.ignore_patterns);
+                PathClass::Ignored(IgnoreRule::Glob {
+                    pattern,
+                    configured: index >= config::DEFAULT_IGNORE.len(),
+                })
+            }
+            Class::Ignored(IgnoredBy::OutsidePackages) => {
+                let patterns: Vec<String> = config::DEFAULT_IGNORE_OUTSIDE_PACKAGES
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                let (_, pattern) = first(&self.ignore_outside_packages, &patterns);
+                PathClass::Ignored(IgnoreRule::OutsidePackages(pattern))
+            }
+            Class::Unowned => PathClass::Unowned,
+        }
+    }
+
     fn classify(&self, graph: &WorkspaceGraph, path: &str) -> Class {
         let root = self.workspace_root.as_str();
         let Some(rel) = strip_dir(path, root) else {
             return if is_global_above(path, root) {
-                Class::Global
+                Class::Global(GlobalBy::Above)
             } else {
-                Class::Ignored
+                Class::Ignored(IgnoredBy::OutsideWorkspace)
             };
         };
-        if GLOBAL_FILES.contains(&rel) || self.global.is_match(rel) {
-            return Class::Global;
+        if GLOBAL_FILES.contains(&rel) {
+            return Class::Global(GlobalBy::File);
+        }
+        if self.global.is_match(rel) {
+            return Class::Global(GlobalBy::Glob);
         }
         if rel == "Cargo.lock" {
             return Class::LockFile;
@@ -168,7 +305,7 @@ impl PathRules {
             return Class::InPackage(id, graph.role_of(id, path));
         }
         if self.ignore.is_match(rel) {
-            return Class::Ignored;
+            return Class::Ignored(IgnoredBy::Glob);
         }
         if let Some(id) = owner {
             return Class::InPackage(id, graph.role_of(id, path));
@@ -176,14 +313,14 @@ impl PathRules {
         let mapped: Vec<String> = self
             .owners
             .iter()
-            .filter(|(glob, _)| glob.is_match(rel))
-            .flat_map(|(_, packages)| packages.iter().cloned())
+            .filter(|(glob, _, _)| glob.is_match(rel))
+            .flat_map(|(_, _, packages)| packages.iter().cloned())
             .collect();
         if !mapped.is_empty() {
             return Class::Owners(mapped);
         }
         if self.ignore_outside_packages.is_match(rel) {
-            return Class::Ignored;
+            return Class::Ignored(IgnoredBy::OutsidePackages);
         }
         Class::Unowned
     }
@@ -242,9 +379,9 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
             .any(|(_, c)| matches!(c, Class::InPackage(..) | Class::Owners(_)));
         for (graph, class) in classes {
             match class {
-                Class::Global => collector.everything(ReasonKind::Global, path),
+                Class::Global(_) => collector.everything(ReasonKind::Global, path),
                 Class::Unowned if !owned => collector.everything(ReasonKind::Unowned, path),
-                Class::Unowned | Class::Ignored | Class::LockFile => {}
+                Class::Unowned | Class::Ignored(_) | Class::LockFile => {}
                 Class::InPackage(id, PathRole::Package) => {
                     collector.package_changed(graph, id, path)
                 }
@@ -274,6 +411,43 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
         }
     }
     collector.finish(change.spawns)
+}
+
+/// Every reason `binary` is affected by `change`: one per changed path (and per changed lock
+/// entry), each with its chain, rather than [`affected`]'s one per kind and package. What
+/// `rbee-graph explain` lists. Empty when the change does not affect the binary.
+///
+/// Each path goes through the same rules as in [`affected`], one at a time, so a path's reason
+/// is exactly the one `affected` would give had only that path changed.
+pub fn reasons_for(rules: &PathRules, change: &Change<'_>, binary: &Binary) -> Result<Vec<Reason>> {
+    let none_paths = BTreeSet::new();
+    let none_entries = BTreeSet::new();
+    let mut reasons: Vec<Reason> = Vec::new();
+    let mut one = |paths: &BTreeSet<String>, entries: &BTreeSet<LockKey>| -> Result<()> {
+        let single = Change {
+            paths,
+            lock_entries: entries,
+            ..*change
+        };
+        let found = affected(rules, &single, Mode::Binaries)?
+            .binaries
+            .into_iter()
+            .find(|b| b.binary == *binary);
+        for reason in found.into_iter().flat_map(|b| b.reasons) {
+            if !reasons.contains(&reason) {
+                reasons.push(reason);
+            }
+        }
+        Ok(())
+    };
+    for path in change.paths {
+        one(&BTreeSet::from([path.clone()]), &none_entries)?;
+    }
+    for key in change.lock_entries {
+        one(&none_paths, &BTreeSet::from([key.clone()]))?;
+    }
+    reasons.sort_by_key(|r| (r.kind, r.chain.len()));
+    Ok(reasons)
 }
 
 struct Collector<'h> {

@@ -51,7 +51,14 @@ impl WorkspaceGraph {
         let mut builder = Builder::default();
         let rel = |p: &Path| relative_to(p, repo_root);
 
-        let mut members: Vec<&cargo_metadata::Package> = metadata.workspace_packages();
+        // Not `Metadata::workspace_packages`, which is quadratic in the number of packages.
+        let member_ids: std::collections::HashSet<&cargo_metadata::PackageId> =
+            metadata.workspace_members.iter().collect();
+        let mut members: Vec<&cargo_metadata::Package> = metadata
+            .packages
+            .iter()
+            .filter(|p| member_ids.contains(&p.id))
+            .collect();
         members.sort_by(|a, b| a.name.cmp(&b.name));
         for package in &members {
             let dir = package.manifest_path.parent().map(|d| d.as_std_path());

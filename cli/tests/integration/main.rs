@@ -10,8 +10,10 @@
 //! layouts, output formats and bad input. The helpers are in `util`.
 
 mod cascade;
+mod ci;
 mod differential;
 mod errors;
+mod explain;
 mod faults;
 mod formats;
 mod global;
@@ -21,7 +23,9 @@ mod layouts;
 mod lockfile;
 mod oracle;
 mod packages;
+mod pictures;
 mod realistic;
 mod records;
 mod util;
+mod watch;
 mod worktree;

@@ -7,4 +7,5 @@ fn main() {
     );
     println!("{}", narration_core::narrate("llm-worker-rbee", &line));
     println!("{}", llm_worker_rbee::describe());
+    narration_core::stay_if_supervised();
 }

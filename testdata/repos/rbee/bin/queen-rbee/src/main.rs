@@ -6,6 +6,7 @@ fn main() {
     if !hive_lifecycle::spawn_hive() {
         std::process::exit(1);
     }
+    narration_core::stay_if_supervised();
 }
 
 /// queen-rbee has no direct dependency on daemon-lifecycle; it announces itself the same way.

@@ -5,4 +5,5 @@ fn main() {
     if !daemon_lifecycle::spawn_next("queen-rbee") {
         std::process::exit(1);
     }
+    narration_core::stay_if_supervised();
 }

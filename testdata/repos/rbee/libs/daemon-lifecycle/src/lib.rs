@@ -16,8 +16,13 @@ pub fn announce(name: &str) {
 /// Spawns daemon `name` the way the rbee daemons do: first the pre-spawn hook,
 /// `rbee-graph ensure NAME`, which rebuilds the binary if its sources changed and prints its
 /// path; then that binary, waited for. `RBEE_GRAPH` names the rbee-graph binary; without it
-/// nothing is spawned. Returns whether the daemon (and everything it spawned) succeeded.
+/// nothing is spawned, and neither under `rbee-graph watch` (`RBEE_GRAPH_SUPERVISED`), which
+/// starts every daemon itself. Returns whether the daemon (and everything it spawned)
+/// succeeded.
 pub fn spawn_next(name: &str) -> bool {
+    if std::env::var_os("RBEE_GRAPH_SUPERVISED").is_some() {
+        return true;
+    }
     let Some(rbee_graph) = std::env::var_os("RBEE_GRAPH") else {
         println!("{}", start(name));
         return true;

@@ -8,6 +8,16 @@ pub use fmt::format_count;
 /// every daemon of the cascade runs the new code.
 pub const MARK: &str = "v1";
 
+/// Keeps a daemon running when `rbee-graph watch` supervises it (`RBEE_GRAPH_SUPERVISED` is
+/// set): the supervisor stops it with a signal. Otherwise returns at once.
+pub fn stay_if_supervised() {
+    if std::env::var_os("RBEE_GRAPH_SUPERVISED").is_some() {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+}
+
 /// Returns a narration line for `actor` doing `action`.
 pub fn narrate(actor: &str, action: &str) -> String {
     format!("[{actor}] {action}")

@@ -1,0 +1,123 @@
+//! What the CI recipe in `docs/ci.md` relies on: an empty matrix when nothing is affected (the
+//! workflow skips the matrix job on it), and a one-line error with exit status 2 in a shallow
+//! clone that lacks the merge base, saying to fetch more history.
+
+use std::process::Command;
+
+use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
+
+use crate::util::*;
+
+#[test]
+fn nothing_affected_is_an_empty_matrix() {
+    let repo = Repo::from_fixture("rbee");
+    touch(&repo, "docs/guide.md");
+    repo.commit("docs");
+    let out = run(
+        &repo,
+        &[
+            "affected",
+            "--base",
+            "HEAD~1",
+            "--head",
+            "HEAD",
+            "--format",
+            "github-matrix",
+        ],
+    );
+    assert_eq!(out.success(), "{\"include\":[]}\n", "{out:#?}");
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let mut cmd = Command::new("git");
+    configure_git_env(&mut cmd);
+    let out = cmd
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("git {args:?}: {e}"));
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+#[test]
+fn shallow_clone_without_the_merge_base_says_to_fetch_more() {
+    // main: initial -> m1; feature (from initial): f1. A depth-1 clone of feature that also
+    // fetches main at depth 1 has neither side's parent: no merge base.
+    let repo = Repo::from_fixture("rbee");
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    touch(&repo, "libs/narration-core/src/lib.rs");
+    repo.commit("f1");
+    repo.git(&["checkout", "-q", "main"]);
+    touch(&repo, "bin/queen-rbee/src/main.rs");
+    repo.commit("m1");
+
+    let dir = tempfile::Builder::new()
+        .prefix("rbee-graph-shallow-")
+        .tempdir()
+        .expect("a temporary directory");
+    let clone = dir.path().canonicalize().expect("canonical").join("clone");
+    let url = format!("file://{}", repo.root().display());
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--branch",
+            "feature",
+            &url,
+            clone.to_str().expect("UTF-8"),
+        ],
+    );
+    git(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            "--depth",
+            "1",
+            "origin",
+            "main:refs/remotes/origin/main",
+        ],
+    );
+
+    let out = run_in(
+        &repo,
+        &clone,
+        &[
+            "affected",
+            "--base",
+            "origin/main",
+            "--format",
+            "github-matrix",
+        ],
+        &[],
+    );
+    assert_bad_input(&out);
+    assert!(out.stderr.contains("shallow"), "{out:#?}");
+    assert!(out.stderr.contains("fetch-depth: 0"), "{out:#?}");
+    assert!(out.stdout.is_empty(), "{out:#?}");
+
+    // With the history, the same command works.
+    git(&clone, &["fetch", "-q", "--unshallow", "origin"]);
+    git(
+        &clone,
+        &["fetch", "-q", "origin", "main:refs/remotes/origin/main"],
+    );
+    let out = run_in(
+        &repo,
+        &clone,
+        &[
+            "affected",
+            "--base",
+            "origin/main",
+            "--format",
+            "github-matrix",
+        ],
+        &[],
+    );
+    let matrix: serde_json::Value =
+        serde_json::from_str(out.success()).expect("the matrix is JSON");
+    assert_eq!(matrix_bins(&matrix), all_but_xtask(), "{matrix:#}");
+}
