@@ -215,8 +215,18 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RBEE_GRAPH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("RBEE_GRAPH_LOG").unwrap_or_else(|_| {
+            // A person at a terminal sees what is stale and what is being built; a pipe (a
+            // daemon's pre-spawn hook, a script) gets warnings only. Cargo's own output always
+            // passes through.
+            let level = if std::io::stderr().is_terminal() {
+                "info"
+            } else {
+                "warn"
+            };
+            tracing_subscriber::EnvFilter::new(level)
+        });
     // Colour only for a person at a terminal who did not opt out (https://no-color.org).
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()

@@ -101,7 +101,10 @@ impl Comparison {
                 repo.changed_between(base, head_commit)?,
                 Head::Commit(head_commit),
             ),
-            None => (repo.changed_in_worktree(base)?, Head::Worktree),
+            None => {
+                let _phase = crate::progress::phase("comparing the working tree");
+                (repo.changed_in_worktree(base)?, Head::Worktree)
+            }
         };
         tracing::debug!(changed = paths.len(), base = %base, "compared");
 

@@ -301,6 +301,7 @@ impl<'w> Checker<'w> {
         };
         if !self.changed_since.contains_key(&commit) {
             let changed = if self.repo().has_commit(commit) {
+                let _phase = crate::progress::phase("comparing the working tree with the builds");
                 Some(self.repo().changed_in_worktree_under(commit, &self.scope)?)
             } else {
                 None

@@ -39,6 +39,7 @@ pub mod lock;
 mod metadata_cache;
 pub mod plan;
 pub mod profile;
+mod progress;
 mod quick;
 pub mod record;
 pub mod repo;

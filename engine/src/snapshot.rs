@@ -145,6 +145,7 @@ pub fn load_commit(
     if repo.read_at(commit, &join("Cargo.toml"))?.is_none() {
         return Ok(None);
     }
+    let _phase = crate::progress::phase(format!("reading the workspace at {}", short(commit)));
     let dir = tempfile::Builder::new()
         .prefix("rbee-graph-")
         .tempdir()
@@ -203,7 +204,10 @@ fn cached_metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metad
     {
         return Ok(metadata);
     }
-    let metadata = cargo_metadata(manifest_path, "")?;
+    let metadata = {
+        let _phase = crate::progress::phase("reading the workspace (cargo metadata)");
+        cargo_metadata(manifest_path, "")?
+    };
     if let Some(start) = &start {
         crate::metadata_cache::store(start, &metadata);
     }

@@ -143,9 +143,10 @@ impl Repo {
         let workdir = self.workdir();
         let hash = self.repo.object_hash();
         let check = |chunk: &[gix::index::Entry]| -> Result<Vec<Option<ObjectId>>> {
+            let mut dirs = DirHandles::new(workdir);
             chunk
                 .iter()
-                .map(|entry| entry_now(workdir, hash, index, entry))
+                .map(|entry| entry_now(workdir, &mut dirs, hash, index, entry))
                 .collect()
         };
         let threads = std::thread::available_parallelism()
@@ -274,31 +275,50 @@ impl Repo {
         excludes: &mut gix::AttributeStack<'_>,
         out: &mut Vec<String>,
     ) -> Result<()> {
-        let entries = std::fs::read_dir(full).map_err(Error::io(full))?;
-        for entry in entries {
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(full).map_err(Error::io(full))? {
             let entry = entry.map_err(Error::io(full))?;
-            let name = entry.file_name();
-            let name = os_bytes(&name);
-            if name.as_ref() == b".git" {
-                continue;
+            let name = os_bytes(&entry.file_name()).into_owned();
+            // A directory holding `.git` is another repository (git leaves it alone too).
+            if name == b".git" {
+                if rel.is_empty() {
+                    continue;
+                }
+                return Ok(());
             }
-            let mut child = rel.to_vec();
-            if !child.is_empty() {
-                child.push(b'/');
-            }
-            child.extend_from_slice(&name);
+            entries.push((name, entry));
+        }
+        // The index entries below this directory: each file is looked up among those only.
+        let prefix = if rel.is_empty() {
+            Vec::new()
+        } else {
+            [rel, b"/"].concat()
+        };
+        let below = index
+            .prefixed_entries(BStr::new(&prefix))
+            .unwrap_or_default();
+        for (name, entry) in entries {
+            let child = [prefix.as_slice(), name.as_slice()].concat();
             let kind = entry.file_type().map_err(Error::io(entry.path()))?;
             if kind.is_dir() {
-                let nested_repository = entry.path().join(".git").exists();
-                if !nested_repository && !is_excluded(excludes, &child, true)? {
+                if !is_excluded(excludes, &child, true)? {
                     self.walk_untracked_dir(&entry.path(), &child, index, excludes, out)?;
                 }
-            } else if !is_indexed(index, &child) && !is_excluded(excludes, &child, false)? {
+            } else if !is_indexed_among(index, below, &child)
+                && !is_excluded(excludes, &child, false)?
+            {
                 out.push(child.to_str_lossy().into_owned());
             }
         }
         Ok(())
     }
+}
+
+/// Whether `path` is one of `entries` (a sorted slice of the index).
+fn is_indexed_among(index: &gix::index::State, entries: &[gix::index::Entry], path: &[u8]) -> bool {
+    entries
+        .binary_search_by(|entry| entry.path(index).as_bytes().cmp(path))
+        .is_ok()
 }
 
 /// A file name's bytes, as git stores them.
@@ -317,6 +337,7 @@ fn os_bytes(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
 /// One index entry's file on disk now; see [`Repo::index_entries_now`].
 fn entry_now(
     workdir: &Path,
+    dirs: &mut DirHandles<'_>,
     hash: gix::hash::Kind,
     index: &gix::index::State,
     entry: &gix::index::Entry,
@@ -324,17 +345,11 @@ fn entry_now(
     if entry.mode.is_submodule() {
         return Ok(Some(entry.id));
     }
-    let full = workdir.join(fs_path(entry.path(index)));
-    let meta = match gix::index::fs::Metadata::from_path_no_follow(&full) {
-        Ok(meta) => meta,
-        Err(e)
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(None);
-        }
+    let path = entry.path(index);
+    let full = workdir.join(fs_path(path));
+    let stat = match dirs.lstat(path) {
+        Ok(Some(stat)) => stat,
+        Ok(None) => return Ok(None),
         Err(e) => {
             return Err(Error::Io {
                 path: full,
@@ -343,13 +358,119 @@ fn entry_now(
         }
     };
     let options = gix::index::entry::stat::Options::default();
-    if let Ok(stat) = gix::index::entry::Stat::from_fs(&meta)
-        && entry.stat.matches(&stat, options)
-        && !entry.stat.is_racy(index.timestamp(), options)
-    {
+    if entry.stat.matches(&stat, options) && !entry.stat.is_racy(index.timestamp(), options) {
         return Ok(Some(entry.id));
     }
     crate::repo::hash_file(&full, hash)
+}
+
+/// `lstat` for index entries, which come sorted by path: the directory of the previous entry
+/// stays open, so each file costs a lookup of its own name only, not of its whole path (the
+/// kernel's path walk is most of what a status of a large tree spends).
+struct DirHandles<'w> {
+    workdir: &'w Path,
+    #[cfg(target_os = "linux")]
+    open: Option<(Vec<u8>, std::os::fd::OwnedFd)>,
+}
+
+impl<'w> DirHandles<'w> {
+    fn new(workdir: &'w Path) -> Self {
+        DirHandles {
+            workdir,
+            #[cfg(target_os = "linux")]
+            open: None,
+        }
+    }
+
+    /// The stat of `path` (repository-relative) in the index's terms; `None` when it is gone.
+    #[cfg(target_os = "linux")]
+    fn lstat(&mut self, path: &BStr) -> std::io::Result<Option<gix::index::entry::Stat>> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+        let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
+            Some(slash) => (&path[..slash], &path[slash + 1..]),
+            None => (&path[..0], &path[..]),
+        };
+        if self
+            .open
+            .as_ref()
+            .is_none_or(|(open, _)| open.as_slice() != dir)
+        {
+            self.open = None;
+            let full = self.workdir.join(fs_path(BStr::new(dir)));
+            let c_dir = std::ffi::CString::new(full.into_os_string().into_encoded_bytes())
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+            // SAFETY: a valid C string; the descriptor is owned and closed by `OwnedFd`.
+            let fd = unsafe {
+                libc::open(
+                    c_dir.as_ptr(),
+                    libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                )
+            };
+            if fd < 0 {
+                let error = std::io::Error::last_os_error();
+                return match error.kind() {
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => Ok(None),
+                    _ => Err(error),
+                };
+            }
+            // SAFETY: `fd` was just opened and is owned by nobody else.
+            self.open = Some((dir.to_vec(), unsafe { OwnedFd::from_raw_fd(fd) }));
+        }
+        let (_, fd) = self.open.as_ref().expect("just opened");
+        let c_name = std::ffi::CString::new(name.to_vec())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: `stat` is plain data that fstatat fills; the pointers are valid for the call.
+        let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+        let result = unsafe {
+            libc::fstatat(
+                fd.as_raw_fd(),
+                c_name.as_ptr(),
+                &mut stat,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if result != 0 {
+            let error = std::io::Error::last_os_error();
+            return match error.kind() {
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => Ok(None),
+                _ => Err(error),
+            };
+        }
+        // The same truncations git (and gix) apply when they write the index.
+        Ok(Some(gix::index::entry::Stat {
+            mtime: gix::index::entry::stat::Time {
+                secs: stat.st_mtime as u32,
+                nsecs: stat.st_mtime_nsec as u32,
+            },
+            ctime: gix::index::entry::stat::Time {
+                secs: stat.st_ctime as u32,
+                nsecs: stat.st_ctime_nsec as u32,
+            },
+            dev: stat.st_dev as u32,
+            ino: stat.st_ino as u32,
+            uid: stat.st_uid,
+            gid: stat.st_gid,
+            size: stat.st_size as u32,
+        }))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn lstat(&mut self, path: &BStr) -> std::io::Result<Option<gix::index::entry::Stat>> {
+        let full = self.workdir.join(fs_path(path));
+        match gix::index::fs::Metadata::from_path_no_follow(&full) {
+            Ok(meta) => Ok(gix::index::entry::Stat::from_fs(&meta).ok()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// What a tree has that the index does not say: see [`Repo::tree_files`].
