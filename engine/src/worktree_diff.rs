@@ -389,7 +389,7 @@ impl<'w> DirHandles<'w> {
 
         let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
             Some(slash) => (&path[..slash], &path[slash + 1..]),
-            None => (&path[..0], &path[..]),
+            None => (&path[..0], path),
         };
         if self
             .open
