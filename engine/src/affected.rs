@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use gix::ObjectId;
 use rbee_graph_model::Lockfile;
+use rbee_graph_model::path::join;
 
 use crate::error::{Error, Result};
 use crate::rules::{self, Affected, Change, Mode, PathRules};
@@ -215,14 +216,6 @@ fn read_lock(repo: &crate::repo::Repo, commit: ObjectId, path: &str) -> Result<O
             at: format!(" at {}", snapshot::short(commit)),
             error,
         })
-}
-
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
-    }
 }
 
 fn no_workspace(rev: &str, root: &str) -> Error {

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
+use rbee_graph_model::path::join;
 use rbee_graph_model::{Binary, DepKind, Lockfile, Node, WorkspaceGraph};
 
 use crate::error::Result;
@@ -439,14 +440,6 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 /// Whether `path` came from a file name that is not UTF-8 (and so cannot be found by it).
 pub(crate) fn is_lossy(path: &str) -> bool {
     path.contains(char::REPLACEMENT_CHARACTER)
-}
-
-fn join(dir: &str, name: &str) -> String {
-    if dir.is_empty() {
-        name.to_owned()
-    } else {
-        format!("{dir}/{name}")
-    }
 }
 
 fn first_difference(

@@ -78,25 +78,9 @@ pub async fn build(options: &BuildOptions) -> Result<BuildOutcome> {
     .await
 }
 
-/// The profile to use: the one asked for, else `RBEE_GRAPH_PROFILE`, else the configured one,
-/// else `dev`.
+/// The profile to use for `worktree`; see [`Profile::choose`].
 pub fn profile(worktree: &Worktree, asked: Option<&Profile>) -> Profile {
-    asked
-        .cloned()
-        .or_else(|| {
-            std::env::var("RBEE_GRAPH_PROFILE")
-                .ok()
-                .map(|p| Profile::named(&p))
-        })
-        .or_else(|| {
-            worktree
-                .snapshot
-                .config
-                .profile
-                .as_deref()
-                .map(Profile::named)
-        })
-        .unwrap_or_else(Profile::dev)
+    Profile::choose(asked, worktree.snapshot.config.profile.as_deref())
 }
 
 /// Takes the lock, decides again what is stale (another process may have built it meanwhile),

@@ -22,6 +22,20 @@ impl Profile {
         Profile(name.to_owned())
     }
 
+    /// The profile to use: the one asked for (`--release`, `--profile`), else
+    /// `RBEE_GRAPH_PROFILE`, else the configured one, else `dev`.
+    pub fn choose(asked: Option<&Profile>, configured: Option<&str>) -> Profile {
+        asked
+            .cloned()
+            .or_else(|| {
+                std::env::var("RBEE_GRAPH_PROFILE")
+                    .ok()
+                    .map(|p| Profile::named(&p))
+            })
+            .or_else(|| configured.map(Profile::named))
+            .unwrap_or_else(Profile::dev)
+    }
+
     /// The profile name.
     pub fn name(&self) -> &str {
         &self.0

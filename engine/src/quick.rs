@@ -42,15 +42,7 @@ pub fn fresh_path(
         }
         None => Config::default(),
     };
-    let profile = asked_profile
-        .cloned()
-        .or_else(|| {
-            std::env::var("RBEE_GRAPH_PROFILE")
-                .ok()
-                .map(|p| Profile::named(&p))
-        })
-        .or_else(|| config.profile.as_deref().map(Profile::named))
-        .unwrap_or_else(Profile::dev);
+    let profile = Profile::choose(asked_profile, config.profile.as_deref());
     let state_dir = metadata_cache::target_directory(&root).join("rbee-graph");
     let toolchain = crate::toolchain::rustc_version(&root, &state_dir).ok()?;
     let triple = crate::toolchain::host_triple(&toolchain).to_owned();

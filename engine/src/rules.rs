@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use globset::{GlobMatcher, GlobSet};
+use rbee_graph_model::path::strip_dir;
 use rbee_graph_model::{Binary, DepKind, LockKey, NodeId, PackageId, PathRole, WorkspaceGraph};
 
 use crate::config::{self, Config};
@@ -338,13 +339,6 @@ fn is_global_above(path: &str, workspace_root: &str) -> bool {
                     || workspace_root.starts_with(&format!("{dir}/")))
         })
     })
-}
-
-fn strip_dir<'a>(path: &'a str, dir: &str) -> Option<&'a str> {
-    if dir.is_empty() {
-        return Some(path);
-    }
-    path.strip_prefix(dir)?.strip_prefix('/')
 }
 
 /// The inputs of one comparison.

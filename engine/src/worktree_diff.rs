@@ -19,6 +19,8 @@ use std::path::Path;
 use gix::ObjectId;
 use gix::bstr::{BStr, ByteSlice};
 
+use rbee_graph_model::path::is_within;
+
 use crate::error::{Error, Result};
 use crate::repo::Repo;
 
@@ -535,10 +537,4 @@ fn outermost(scope: &[String]) -> Vec<String> {
         }
     }
     out
-}
-
-fn is_within(path: &str, dir: &str) -> bool {
-    dir.is_empty()
-        || path == dir
-        || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }

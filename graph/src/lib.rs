@@ -42,7 +42,7 @@ mod metadata;
 mod order;
 mod ownership;
 mod package;
-mod path;
+pub mod path;
 mod workspace;
 
 pub use closure::Dependents;

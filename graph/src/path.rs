@@ -29,18 +29,27 @@ pub(crate) fn relative_to(path: &Path, root: &Path) -> Option<RepoPath> {
 }
 
 /// Whether `path` is `dir` or lies below it (`dir` empty means the repository root).
-pub(crate) fn is_within(path: &str, dir: &str) -> bool {
+pub fn is_within(path: &str, dir: &str) -> bool {
     dir.is_empty()
         || path == dir
         || (path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/')
 }
 
-/// The path relative to `dir`, if `path` lies below it.
-pub(crate) fn strip_dir<'a>(path: &'a str, dir: &str) -> Option<&'a str> {
+/// The path relative to `dir`, if `path` lies below it (`dir` empty: `path` itself).
+pub fn strip_dir<'a>(path: &'a str, dir: &str) -> Option<&'a str> {
     if dir.is_empty() {
         return Some(path);
     }
     path.strip_prefix(dir)?.strip_prefix('/')
+}
+
+/// `dir/name`, or `name` alone when `dir` is the repository root.
+pub fn join(dir: &str, name: &str) -> RepoPath {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 #[cfg(test)]
