@@ -2,7 +2,7 @@
 //! in one cargo run under the lock, and recording what was built.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rbee_graph_model::Binary;
 
@@ -46,32 +46,42 @@ pub struct BuildOutcome {
 
 /// Builds the stale subset of the requested binaries in one cargo run.
 pub async fn build(options: &BuildOptions) -> Result<BuildOutcome> {
-    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-    let graph = &worktree.snapshot.graph;
-    let mut targets = BTreeSet::new();
-    for name in &options.binaries {
-        targets.insert(select::binary(graph, name, options.package.as_deref())?);
-    }
-    if let Some(root) = &options.cascade {
-        let root = select::binary(graph, root, options.package.as_deref())?;
-        targets.extend(select::cascade(
-            graph,
-            &worktree.snapshot.config.spawns,
-            &root,
-        ));
-    }
-    if options.binaries.is_empty() && options.cascade.is_none() {
-        targets.extend(
-            graph
-                .binaries()
-                .map(|(_, b)| b)
-                .filter(|b| options.package.as_ref().is_none_or(|p| *p == b.package)),
-        );
-    }
-    let profile = profile(&worktree, options.profile.as_ref());
+    // Everything that reads the repository happens outside the awaits, so that the future is
+    // `Send` (gix's repository handle is not `Sync`).
+    let (targets, profile, state_dir) = {
+        let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+        let graph = &worktree.snapshot.graph;
+        let mut targets = BTreeSet::new();
+        for name in &options.binaries {
+            targets.insert(select::binary(graph, name, options.package.as_deref())?);
+        }
+        if let Some(root) = &options.cascade {
+            let root = select::binary(graph, root, options.package.as_deref())?;
+            targets.extend(select::cascade(
+                graph,
+                &worktree.snapshot.config.spawns,
+                &root,
+            ));
+        }
+        if options.binaries.is_empty() && options.cascade.is_none() {
+            targets.extend(
+                graph
+                    .binaries()
+                    .map(|(_, b)| b)
+                    .filter(|b| options.package.as_ref().is_none_or(|p| *p == b.package)),
+            );
+        }
+        let profile = profile(&worktree, options.profile.as_ref());
+        (
+            targets.into_iter().collect::<Vec<_>>(),
+            profile,
+            worktree.state_dir(),
+        )
+    };
     build_stale(
-        &worktree,
-        &targets.into_iter().collect::<Vec<_>>(),
+        options.manifest_path.as_deref(),
+        &state_dir,
+        &targets,
         &profile,
         options.force,
     )
@@ -83,125 +93,218 @@ pub fn profile(worktree: &Worktree, asked: Option<&Profile>) -> Profile {
     Profile::choose(asked, worktree.snapshot.config.profile.as_deref())
 }
 
-/// Takes the lock, decides again what is stale (another process may have built it meanwhile),
-/// builds that in one cargo run, and records it.
+/// Takes the lock in `state_dir`, reads the workspace again and decides again what is stale
+/// (another process may have built it meanwhile), builds that in one cargo run, and records it.
 pub async fn build_stale(
-    worktree: &Worktree,
+    manifest_path: Option<&Path>,
+    state_dir: &Path,
     targets: &[Binary],
     profile: &Profile,
     force: bool,
 ) -> Result<BuildOutcome> {
     // A record names the commit it was built from; without one there is nothing to record.
-    let head = worktree
+    // (Checked before waiting for the lock, so the error comes at once.)
+    snapshot::load_worktree(manifest_path)?
         .repo
         .head_commit()?
-        .ok_or_else(|| Error::UnknownRevision {
-            rev: "HEAD".to_owned(),
-            reason: "the repository has no commits yet; commit once so builds can be recorded"
-                .to_owned(),
-        })?;
-    let _lock = BuildLock::acquire(&worktree.state_dir()).await?;
-    let mut checker = Checker::new(worktree, profile)?;
-    checker.limit_to(targets);
-    let mut outcome = BuildOutcome::default();
-    let mut stale = Vec::new();
-    for binary in targets {
-        let mut verdict = checker.check(binary)?;
-        if verdict.is_fresh() && !force {
-            let record = verdict
-                .record
-                .as_ref()
-                .expect("a fresh binary has a record");
-            outcome
-                .executables
-                .insert(binary.clone(), record.executable.clone());
-            outcome.fresh.push(binary.clone());
-            continue;
-        }
-        if force {
-            verdict.reasons.insert(0, StaleReason::Forced);
-        }
-        stale.push(verdict);
-    }
-    if stale.is_empty() {
-        return Ok(outcome);
-    }
-    let graph = &worktree.snapshot.graph;
-    let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
-    let order = graph.order_binaries(stale.iter().map(|v| v.binary.clone()), &pairs)?;
-    stale.sort_by_key(|v| order.iter().position(|b| *b == v.binary));
-    for verdict in &stale {
-        let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
-        tracing::info!("{} is stale: {}", verdict.binary.name, why.join("; "));
-    }
+        .ok_or_else(no_commits)?;
+    let _lock = BuildLock::acquire(state_dir).await?;
+    let plan = match Plan::prepare(manifest_path, targets, profile, force)? {
+        Prepared::Fresh(outcome) => return Ok(outcome),
+        Prepared::Build(plan) => plan,
+    };
+    let build = CargoBuild {
+        manifest_path: &plan.manifest_path,
+        profile,
+        binaries: &plan.binaries,
+    };
+    let executables = run::cargo_build(&plan.snapshot.graph, &plan.workdir, &build).await?;
+    plan.record(profile, &executables)
+}
 
-    // What the sources look like as the build starts: that is what the records describe.
-    let repo = &worktree.repo;
-    let mut dirty = BTreeMap::new();
-    for path in repo.changed_in_worktree(head)? {
-        let hash = repo.hash_on_disk(&path)?.map(|id| id.to_string());
-        dirty.insert(path, hash);
+fn no_commits() -> Error {
+    Error::UnknownRevision {
+        rev: "HEAD".to_owned(),
+        reason: "the repository has no commits yet; commit once so builds can be recorded"
+            .to_owned(),
     }
+}
 
-    let output_dir = profile.output_dir(&worktree.target_directory);
-    let mut touched = BTreeSet::new();
-    for verdict in &stale {
-        touched.extend(verdict.changed_files.iter().cloned());
-        if !verdict.knows_what_changed() {
-            // Nothing says which files changed since cargo last built this binary, and
-            // cargo's mtimes may lie: make it recompile every local source it was built from.
-            let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
-            for file in crate::depinfo::read(&dep_info).unwrap_or_default() {
-                if let Ok(rel) = file.strip_prefix(repo.workdir()) {
-                    touched.insert(rel.to_string_lossy().into_owned());
+/// What [`Plan::prepare`] found.
+enum Prepared {
+    /// Nothing to build.
+    Fresh(BuildOutcome),
+    /// A build to run.
+    Build(Box<Plan>),
+}
+
+/// A build about to run: everything the records will say, gathered before cargo starts.
+struct Plan {
+    snapshot: snapshot::Snapshot,
+    workdir: PathBuf,
+    output_dir: PathBuf,
+    manifest_path: PathBuf,
+    head: gix::ObjectId,
+    dirty: BTreeMap<String, Option<String>>,
+    stale: Vec<Verdict>,
+    binaries: Vec<(Binary, Vec<String>)>,
+    outcome: BuildOutcome,
+    store: crate::record::RecordStore,
+    triple: String,
+    toolchain: String,
+    environment: BTreeMap<String, String>,
+}
+
+impl Plan {
+    /// Decides what is stale, snapshots the sources as the build starts, and makes cargo see
+    /// the content changes it would miss by mtime.
+    fn prepare(
+        manifest_path: Option<&Path>,
+        targets: &[Binary],
+        profile: &Profile,
+        force: bool,
+    ) -> Result<Prepared> {
+        let worktree = snapshot::load_worktree(manifest_path)?;
+        let head = worktree.repo.head_commit()?.ok_or_else(no_commits)?;
+        let mut checker = Checker::new(&worktree, profile)?;
+        checker.limit_to(targets);
+        let mut outcome = BuildOutcome::default();
+        let mut stale = Vec::new();
+        for binary in targets {
+            let mut verdict = checker.check(binary)?;
+            if verdict.is_fresh() && !force {
+                let record = verdict
+                    .record
+                    .as_ref()
+                    .expect("a fresh binary has a record");
+                outcome
+                    .executables
+                    .insert(binary.clone(), record.executable.clone());
+                outcome.fresh.push(binary.clone());
+                continue;
+            }
+            if force {
+                verdict.reasons.insert(0, StaleReason::Forced);
+            }
+            stale.push(verdict);
+        }
+        if stale.is_empty() {
+            return Ok(Prepared::Fresh(outcome));
+        }
+        let graph = &worktree.snapshot.graph;
+        let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
+        let order = graph.order_binaries(stale.iter().map(|v| v.binary.clone()), &pairs)?;
+        stale.sort_by_key(|v| order.iter().position(|b| *b == v.binary));
+        for verdict in &stale {
+            let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
+            tracing::info!("{} is stale: {}", verdict.binary.name, why.join("; "));
+        }
+
+        // What the sources look like as the build starts: that is what the records describe.
+        let repo = &worktree.repo;
+        let mut dirty = BTreeMap::new();
+        for path in repo.changed_in_worktree(head)? {
+            let hash = repo.hash_on_disk(&path)?.map(|id| id.to_string());
+            dirty.insert(path, hash);
+        }
+
+        let output_dir = profile.output_dir(&worktree.target_directory);
+        let mut touched = BTreeSet::new();
+        for verdict in &stale {
+            touched.extend(verdict.changed_files.iter().cloned());
+            if !verdict.knows_what_changed() {
+                // Nothing says which files changed since cargo last built this binary, and
+                // cargo's mtimes may lie: make it recompile every local source it was built
+                // from.
+                let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
+                for file in crate::depinfo::read(&dep_info).unwrap_or_default() {
+                    if let Ok(rel) = file.strip_prefix(repo.workdir()) {
+                        touched.insert(rel.to_string_lossy().into_owned());
+                    }
                 }
             }
         }
-    }
-    run::touch(repo.workdir(), &touched);
+        run::touch(repo.workdir(), &touched);
 
-    let binaries: Vec<(Binary, Vec<String>)> = stale
-        .iter()
-        .map(|v| (v.binary.clone(), required_features(worktree, &v.binary)))
-        .collect();
-    let manifest_path = worktree.workspace_root.join("Cargo.toml");
-    let build = CargoBuild {
-        manifest_path: &manifest_path,
-        profile,
-        binaries: &binaries,
-    };
-    let executables = run::cargo_build(graph, repo.workdir(), &build).await?;
-
-    for (binary, features) in &binaries {
-        let executable = executables
-            .get(binary)
-            .cloned()
-            .unwrap_or_else(|| output_dir.join(&binary.name));
-        let dep_info = crate::depinfo::read(&output_dir.join(format!("{}.d", binary.name)));
-        let reads = dep_info
-            .map(|files| freshness::reads_outside_packages(graph, repo.workdir(), binary, &files));
-        let scope = freshness::scope_for(&worktree.snapshot, binary, reads.as_deref());
-        let record = Record {
-            schema: record::SCHEMA,
-            binary: binary.clone(),
-            profile: profile.name().to_owned(),
-            target: checker.triple().to_owned(),
-            features: features.clone(),
-            commit: head.to_string(),
-            dirty: dirty.clone(),
-            toolchain: checker.toolchain().to_owned(),
-            environment: checker.environment().clone(),
-            lock_entries: freshness::lock_entries(graph, worktree.snapshot.lock.as_ref(), binary),
-            reads_outside_packages: reads,
-            scope,
-            executable_stamp: Stamp::of(&executable),
-            executable: executable.clone(),
-        };
-        checker.store().write(&record, profile)?;
-        outcome.executables.insert(binary.clone(), executable);
+        let binaries = stale
+            .iter()
+            .map(|v| (v.binary.clone(), required_features(&worktree, &v.binary)))
+            .collect();
+        let (triple, toolchain, environment, store) = (
+            checker.triple().to_owned(),
+            checker.toolchain().to_owned(),
+            checker.environment().clone(),
+            checker.store().clone(),
+        );
+        drop(checker);
+        let Worktree {
+            snapshot,
+            repo,
+            workspace_root,
+            ..
+        } = worktree;
+        Ok(Prepared::Build(Box::new(Plan {
+            snapshot,
+            workdir: repo.workdir().to_owned(),
+            output_dir,
+            manifest_path: workspace_root.join("Cargo.toml"),
+            head,
+            dirty,
+            stale,
+            binaries,
+            outcome,
+            store,
+            triple,
+            toolchain,
+            environment,
+        })))
     }
-    outcome.built = stale;
-    Ok(outcome)
+
+    /// Writes a record for every binary cargo built.
+    fn record(
+        self,
+        profile: &Profile,
+        executables: &BTreeMap<Binary, PathBuf>,
+    ) -> Result<BuildOutcome> {
+        let Plan {
+            snapshot,
+            workdir,
+            output_dir,
+            mut outcome,
+            ..
+        } = self;
+        let graph = &snapshot.graph;
+        for (binary, features) in &self.binaries {
+            let executable = executables
+                .get(binary)
+                .cloned()
+                .unwrap_or_else(|| output_dir.join(&binary.name));
+            let dep_info = crate::depinfo::read(&output_dir.join(format!("{}.d", binary.name)));
+            let reads = dep_info
+                .map(|files| freshness::reads_outside_packages(graph, &workdir, binary, &files));
+            let scope = freshness::scope_for(&snapshot, binary, reads.as_deref());
+            let record = Record {
+                schema: record::SCHEMA,
+                binary: binary.clone(),
+                profile: profile.name().to_owned(),
+                target: self.triple.clone(),
+                features: features.clone(),
+                commit: self.head.to_string(),
+                dirty: self.dirty.clone(),
+                toolchain: self.toolchain.clone(),
+                environment: self.environment.clone(),
+                lock_entries: freshness::lock_entries(graph, snapshot.lock.as_ref(), binary),
+                reads_outside_packages: reads,
+                scope,
+                executable_stamp: Stamp::of(&executable),
+                executable: executable.clone(),
+            };
+            self.store.write(&record, profile)?;
+            outcome.executables.insert(binary.clone(), executable);
+        }
+        outcome.built = self.stale;
+        Ok(outcome)
+    }
 }
 
 fn required_features(worktree: &Worktree, binary: &Binary) -> Vec<String> {
@@ -245,6 +348,57 @@ pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
     ) {
         return Ok(path);
     }
+    // The checks read the repository; they happen before any await, so that the future is
+    // `Send` (gix's repository handle is not `Sync`) and a daemon can await it in its tasks.
+    let checked = check_for_ensure(options)?;
+    let mut path = checked.path;
+    if !checked.stale.is_empty() {
+        let outcome = build_stale(
+            options.manifest_path.as_deref(),
+            &checked.state_dir,
+            &checked.stale,
+            &checked.profile,
+            false,
+        )
+        .await?;
+        if let Some(built) = outcome.executables.get(&checked.binary) {
+            path = Some(built.clone());
+        }
+    }
+    match path {
+        Some(path) => Ok(path),
+        None => {
+            // Auto-build is off for it and it is stale: hand out what exists.
+            if checked.existing.is_file() {
+                if let Some(verdict) = &checked.not_built {
+                    warn_stale(verdict);
+                }
+                Ok(checked.existing)
+            } else {
+                Err(Error::NotBuilt {
+                    binary: checked.binary.name.clone(),
+                })
+            }
+        }
+    }
+}
+
+/// What `ensure` found before building.
+struct EnsureCheck {
+    binary: Binary,
+    profile: Profile,
+    state_dir: PathBuf,
+    /// The binary's path if it is fresh.
+    path: Option<PathBuf>,
+    /// The stale binaries `ensure` may build.
+    stale: Vec<Binary>,
+    /// The asked binary's verdict, when it is stale and auto-build is off for it.
+    not_built: Option<Verdict>,
+    /// Where the asked binary would be.
+    existing: PathBuf,
+}
+
+fn check_for_ensure(options: &EnsureOptions) -> Result<EnsureCheck> {
     let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
     let graph = &worktree.snapshot.graph;
     let binary = select::binary(graph, &options.binary, options.package.as_deref())?;
@@ -258,7 +412,7 @@ pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
     checker.limit_to(&targets);
     let mut stale = Vec::new();
     let mut path = None;
-    let mut not_built: Option<Verdict> = None;
+    let mut not_built = None;
     for target in &targets {
         let verdict = checker.check(target)?;
         if verdict.is_fresh() {
@@ -274,31 +428,18 @@ pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
             warn_stale(&verdict);
         }
     }
-    if !stale.is_empty() {
-        let outcome = build_stale(&worktree, &stale, &profile, false).await?;
-        if let Some(built) = outcome.executables.get(&binary) {
-            path = Some(built.clone());
-        }
-    }
-    match path {
-        Some(path) => Ok(path),
-        None => {
-            // Auto-build is off for it and it is stale: hand out what exists.
-            let existing = profile
-                .output_dir(&worktree.target_directory)
-                .join(&binary.name);
-            if existing.is_file() {
-                if let Some(verdict) = &not_built {
-                    warn_stale(verdict);
-                }
-                Ok(existing)
-            } else {
-                Err(Error::NotBuilt {
-                    binary: binary.name.clone(),
-                })
-            }
-        }
-    }
+    let existing = profile
+        .output_dir(&worktree.target_directory)
+        .join(&binary.name);
+    Ok(EnsureCheck {
+        binary,
+        state_dir: worktree.state_dir(),
+        profile,
+        path,
+        stale,
+        not_built,
+        existing,
+    })
 }
 
 fn warn_stale(verdict: &Verdict) {

@@ -111,22 +111,31 @@ pub async fn watch(
     mut on_event: impl FnMut(WatchEvent),
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
-    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-    let graph = &worktree.snapshot.graph;
-    let root = select::binary(graph, &options.root, options.package.as_deref())?;
-    let spawns = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
-    let cascade = graph.order_binaries(
-        select::cascade(graph, &worktree.snapshot.config.spawns, &root),
-        &spawns,
-    )?;
-    let profile = plan::profile(&worktree, options.profile.as_ref());
-    let outcome = plan::build_stale(&worktree, &cascade, &profile, false).await?;
-    let workspace_root = worktree.workspace_root.clone();
-    let ignored_dirs = [
-        worktree.target_directory.clone(),
-        worktree.repo.workdir().join(".git"),
-    ];
-    drop(worktree);
+    let manifest_path = options.manifest_path.as_deref();
+    let (root, cascade, profile, state_dir, workspace_root, ignored_dirs) = {
+        let worktree = snapshot::load_worktree(manifest_path)?;
+        let graph = &worktree.snapshot.graph;
+        let root = select::binary(graph, &options.root, options.package.as_deref())?;
+        let spawns = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
+        let cascade = graph.order_binaries(
+            select::cascade(graph, &worktree.snapshot.config.spawns, &root),
+            &spawns,
+        )?;
+        let profile = plan::profile(&worktree, options.profile.as_ref());
+        let ignored_dirs = [
+            worktree.target_directory.clone(),
+            worktree.repo.workdir().join(".git"),
+        ];
+        (
+            root,
+            cascade,
+            profile,
+            worktree.state_dir(),
+            worktree.workspace_root.clone(),
+            ignored_dirs,
+        )
+    };
+    let outcome = plan::build_stale(manifest_path, &state_dir, &cascade, &profile, false).await?;
 
     let mut daemons = BTreeMap::new();
     for binary in &cascade {
@@ -203,21 +212,24 @@ async fn rebuild(
     workspace_root: &Path,
     on_event: &mut impl FnMut(WatchEvent),
 ) -> Result<()> {
-    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-    let mut checker = Checker::new(&worktree, profile)?;
-    checker.limit_to(cascade);
-    let mut stale = Vec::new();
-    for binary in cascade {
-        let verdict = checker.check(binary)?;
-        if !verdict.is_fresh() {
-            let why = verdict
-                .reasons
-                .first()
-                .map(StaleReason::describe)
-                .unwrap_or_default();
-            stale.push((binary.clone(), why));
+    let (stale, state_dir) = {
+        let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+        let mut checker = Checker::new(&worktree, profile)?;
+        checker.limit_to(cascade);
+        let mut stale = Vec::new();
+        for binary in cascade {
+            let verdict = checker.check(binary)?;
+            if !verdict.is_fresh() {
+                let why = verdict
+                    .reasons
+                    .first()
+                    .map(StaleReason::describe)
+                    .unwrap_or_default();
+                stale.push((binary.clone(), why));
+            }
         }
-    }
+        (stale, worktree.state_dir())
+    };
     if stale.is_empty() {
         return Ok(());
     }
@@ -225,7 +237,14 @@ async fn rebuild(
         stale: stale.clone(),
     });
     let binaries: Vec<Binary> = stale.into_iter().map(|(b, _)| b).collect();
-    let outcome = plan::build_stale(&worktree, &binaries, profile, false).await?;
+    let outcome = plan::build_stale(
+        options.manifest_path.as_deref(),
+        &state_dir,
+        &binaries,
+        profile,
+        false,
+    )
+    .await?;
     for binary in &binaries {
         let Some(daemon) = daemons.get_mut(binary) else {
             continue;
