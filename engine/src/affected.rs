@@ -85,6 +85,7 @@ impl Comparison {
         let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
         let repo = &worktree.repo;
         let workspace_root = worktree.snapshot.graph.workspace_root().to_owned();
+        let outputs = worktree.target_dir_in_repo();
 
         let head_commit = match &options.head {
             Some(rev) => repo.resolve_commit(rev)?,
@@ -137,7 +138,8 @@ impl Comparison {
             }
         }
 
-        let rules = PathRules::new(&workspace_root, &head_snapshot.config)?;
+        let rules =
+            PathRules::new(&workspace_root, &head_snapshot.config)?.ignoring_outputs(outputs);
         Ok(Comparison {
             base,
             head,

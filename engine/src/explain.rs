@@ -168,7 +168,8 @@ pub fn why(options: &WhyOptions) -> Result<PathExplanation> {
     let path = repository_relative(worktree.repo.workdir(), &options.path)?;
     let graph = &worktree.snapshot.graph;
     let root = graph.workspace_root();
-    let rules = PathRules::new(root, &worktree.snapshot.config)?;
+    let rules = PathRules::new(root, &worktree.snapshot.config)?
+        .ignoring_outputs(worktree.target_dir_in_repo());
     let class = rules.explain(graph, &path);
     let lock_path = if root.is_empty() {
         "Cargo.lock".to_owned()

@@ -162,7 +162,8 @@ impl<'w> Checker<'w> {
             triple,
             toolchain,
             environment: crate::toolchain::build_environment(),
-            rules: PathRules::new(root, &worktree.snapshot.config)?,
+            rules: PathRules::new(root, &worktree.snapshot.config)?
+                .ignoring_outputs(worktree.target_dir_in_repo()),
             lock_path: if root.is_empty() {
                 "Cargo.lock".to_owned()
             } else {

@@ -87,6 +87,8 @@ pub struct PathRules {
     ignore_patterns: Vec<String>,
     ignore_outside_packages: GlobSet,
     owners: Vec<(GlobMatcher, String, Vec<String>)>,
+    /// Cargo's target directory (repository-relative), whose files are outputs, not inputs.
+    outputs: Option<String>,
 }
 
 /// The files every build reads, relative to the workspace root.
@@ -127,6 +129,7 @@ enum GlobalBy {
 
 #[derive(Clone, Copy)]
 enum IgnoredBy {
+    Outputs,
     OutsideWorkspace,
     Glob,
     OutsidePackages,
@@ -181,6 +184,8 @@ pub enum GlobalRule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum IgnoreRule {
+    /// It lies in cargo's target directory: a build output, never an input.
+    BuildOutput,
     /// It lies outside the workspace root.
     OutsideWorkspace,
     /// An `ignore` glob matched: a default one (`docs/**`, ...) or a configured one.
@@ -224,7 +229,15 @@ impl PathRules {
                 config::DEFAULT_IGNORE_OUTSIDE_PACKAGES,
             )?,
             owners,
+            outputs: None,
         })
+    }
+
+    /// Ignores everything below `target_dir` (repository-relative): cargo's outputs and
+    /// rbee-graph's own state, which a repository without a `.gitignore` would report.
+    pub fn ignoring_outputs(mut self, target_dir: Option<String>) -> PathRules {
+        self.outputs = target_dir;
+        self
     }
 
     /// Whether `path` falls to rule 5: outside every package, not ignored, not global. Such a
@@ -261,6 +274,7 @@ impl PathRules {
                     .map(|(_, pattern, _)| pattern.clone())
                     .collect(),
             },
+            Class::Ignored(IgnoredBy::Outputs) => PathClass::Ignored(IgnoreRule::BuildOutput),
             Class::Ignored(IgnoredBy::OutsideWorkspace) => {
                 PathClass::Ignored(IgnoreRule::OutsideWorkspace)
             }
@@ -284,6 +298,13 @@ impl PathRules {
     }
 
     fn classify(&self, graph: &WorkspaceGraph, path: &str) -> Class {
+        if self
+            .outputs
+            .as_deref()
+            .is_some_and(|dir| rbee_graph_model::path::is_within(path, dir))
+        {
+            return Class::Ignored(IgnoredBy::Outputs);
+        }
         let root = self.workspace_root.as_str();
         let Some(rel) = strip_dir(path, root) else {
             return if is_global_above(path, root) {

@@ -93,6 +93,17 @@ impl Worktree {
     pub fn state_dir(&self) -> PathBuf {
         self.target_directory.join("rbee-graph")
     }
+
+    /// Cargo's target directory relative to the repository root, when it lies inside it: build
+    /// outputs (and rbee-graph's own state) are never inputs, even where no `.gitignore` says
+    /// so.
+    pub fn target_dir_in_repo(&self) -> Option<String> {
+        let rel = self
+            .target_directory
+            .strip_prefix(self.repo.workdir())
+            .ok()?;
+        Some(rel.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
+    }
 }
 
 /// Loads the workspace whose manifest is `manifest_path` (or the one holding the current
@@ -215,12 +226,40 @@ fn cached_metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metad
 }
 
 fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metadata::Metadata> {
-    let mut command = MetadataCommand::new();
-    command.no_deps();
-    if let Some(path) = manifest_path {
-        command.manifest_path(path);
-    }
-    command.exec().map_err(|e| {
+    let run = |toolchain: Option<&str>| {
+        let mut command = MetadataCommand::new();
+        command.no_deps();
+        if let Some(path) = manifest_path {
+            command.manifest_path(path);
+        }
+        if let Some(toolchain) = toolchain {
+            command.env("RUSTUP_TOOLCHAIN", toolchain);
+        }
+        command.exec()
+    };
+    let result = match run(None) {
+        // A `rust-toolchain.toml` pinning a toolchain that is not installed stops rustup from
+        // running cargo at all. `cargo metadata --no-deps` reads manifests the same way with
+        // any cargo, so read them with the default toolchain rather than fail (building still
+        // needs the pinned one, and says so).
+        Err(cargo_metadata::Error::CargoMetadata { stderr })
+            if stderr.contains("is not installed")
+                && std::env::var_os("RUSTUP_TOOLCHAIN").is_none() =>
+        {
+            match crate::toolchain::rustup_default_toolchain() {
+                Some(default) => {
+                    tracing::warn!(
+                        "{}; reading the workspace with {default} instead",
+                        one_line(&stderr)
+                    );
+                    run(Some(&default))
+                }
+                None => Err(cargo_metadata::Error::CargoMetadata { stderr }),
+            }
+        }
+        other => other,
+    };
+    result.map_err(|e| {
         let message = match e {
             cargo_metadata::Error::CargoMetadata { stderr } if stderr.trim().is_empty() => {
                 "cargo exited with an error and printed nothing; check that `cargo` (or $CARGO) \

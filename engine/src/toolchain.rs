@@ -79,6 +79,13 @@ fn rustup_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".rustup")))
 }
 
+/// rustup's default toolchain (`rustup default`), read from its settings file.
+pub(crate) fn rustup_default_toolchain() -> Option<String> {
+    let settings = std::fs::read_to_string(rustup_home()?.join("settings.toml")).ok()?;
+    let table: toml::Table = settings.parse().ok()?;
+    table.get("default_toolchain")?.as_str().map(str::to_owned)
+}
+
 /// What could change the answer of `rustc -vV` without a change in the repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Key {

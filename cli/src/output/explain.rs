@@ -302,6 +302,7 @@ fn why_json(out: &mut impl Write, a: &PathExplanation) -> anyhow::Result<()> {
         PathClass::Ignored(rule) => {
             doc.rule = "ignored";
             match rule {
+                IgnoreRule::BuildOutput => doc.by = Some("build-output"),
                 IgnoreRule::OutsideWorkspace => doc.by = Some("outside-workspace"),
                 IgnoreRule::Glob {
                     pattern,
@@ -371,6 +372,9 @@ fn rule_text(class: &PathClass) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        PathClass::Ignored(IgnoreRule::BuildOutput) => {
+            "ignored: in cargo's target directory (a build output, never an input)".to_owned()
+        }
         PathClass::Ignored(IgnoreRule::OutsideWorkspace) => {
             "ignored: outside the workspace root".to_owned()
         }

@@ -203,3 +203,19 @@ fn manifest_path_from_another_directory() {
     assert_eq!(changed(&v), ["libs/hive-lifecycle/src/lib.rs"]);
     assert_eq!(bins(&v), pairs(&[("queen-rbee", "queen-rbee")]));
 }
+
+#[test]
+fn files_in_the_target_directory_are_outputs_even_without_a_gitignore() {
+    // No `.gitignore`: git reports `target/` as untracked, but build outputs (and
+    // rbee-graph's own state there) are never inputs.
+    let repo = Repo::from_fixture("rbee");
+    repo.remove(".gitignore");
+    repo.commit("no .gitignore");
+    repo.write("target/debug/leftover.txt", "output\n");
+    let v = affected_json(&repo, &["--base", "HEAD"]);
+    assert!(
+        changed(&v).iter().any(|p| p.starts_with("target/")),
+        "{v:#}"
+    );
+    assert!(bins(&v).is_empty(), "{v:#}");
+}
