@@ -219,3 +219,57 @@ fn files_in_the_target_directory_are_outputs_even_without_a_gitignore() {
     );
     assert!(bins(&v).is_empty(), "{v:#}");
 }
+
+#[test]
+fn a_submodule_inside_a_package_counts_for_that_package() {
+    // A nested repository registered as a submodule: its commit moving is a change of the
+    // package that holds it; its own files are not walked.
+    let scratch = rbee_graph_testdata::tempfile::tempdir().expect("temp dir");
+    let sub = scratch.path().join("sub");
+    std::fs::create_dir_all(&sub).expect("mkdir");
+    let git = |dir: &std::path::Path, args: &[&str]| {
+        let mut cmd = std::process::Command::new("git");
+        rbee_graph_testdata::configure_git_env(&mut cmd);
+        let out = cmd.args(args).current_dir(dir).output().expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&sub, &["init", "-q", "-b", "main"]);
+    std::fs::write(sub.join("data.txt"), "one\n").expect("write");
+    git(&sub, &["add", "-A"]);
+    git(&sub, &["commit", "-q", "-m", "one"]);
+
+    let repo = Repo::from_fixture("rbee");
+    let url = sub.to_string_lossy().into_owned();
+    repo.git(&[
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        &url,
+        "libs/narration-core/vendor",
+    ]);
+    repo.commit("add a submodule");
+    // `.gitmodules` is a file outside every package: unowned, every binary.
+    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(bins(&v), all_rbee_bins(), "{v:#}");
+
+    // The submodule moves to a new commit: a change of the package that holds it.
+    let vendor = repo.path("libs/narration-core/vendor");
+    std::fs::write(vendor.join("data.txt"), "two\n").expect("write");
+    git(&vendor, &["commit", "-q", "-am", "two"]);
+    repo.git(&["add", "libs/narration-core/vendor"]);
+    repo.git(&["commit", "-q", "-m", "move the submodule"]);
+    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
+    assert_eq!(changed(&v), ["libs/narration-core/vendor"], "{v:#}");
+    assert_eq!(bins(&v), all_but_xtask(), "{v:#}");
+
+    // Nothing changed since: the submodule's own files are not the superproject's.
+    std::fs::write(vendor.join("data.txt"), "three\n").expect("write");
+    let v = affected_json(&repo, &["--base", "HEAD"]);
+    assert!(bins(&v).is_empty(), "{v:#}");
+}
