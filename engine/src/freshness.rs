@@ -270,6 +270,8 @@ impl<'w> Checker<'w> {
         }
         if let Some(var) = first_difference(&record.environment, &self.environment) {
             verdict.reasons.push(StaleReason::EnvironmentChanged(var));
+        } else if let Some(var) = changed_env_dep(&record.env_deps) {
+            verdict.reasons.push(StaleReason::EnvironmentChanged(var));
         }
         match self.changed_inputs(&record)? {
             None => verdict
@@ -436,6 +438,15 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The first variable the build read (`env!`, `option_env!`, `rerun-if-env-changed`) whose
+/// value differs now.
+pub(crate) fn changed_env_dep(env_deps: &BTreeMap<String, Option<String>>) -> Option<String> {
+    env_deps
+        .iter()
+        .find(|(var, then)| std::env::var(var).ok() != **then)
+        .map(|(var, _)| var.clone())
 }
 
 /// Whether `path` came from a file name that is not UTF-8 (and so cannot be found by it).

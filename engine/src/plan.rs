@@ -118,8 +118,8 @@ pub async fn build_stale(
         profile,
         binaries: &plan.binaries,
     };
-    let executables = run::cargo_build(&plan.snapshot.graph, &plan.workdir, &build).await?;
-    plan.record(profile, &executables)
+    let built = run::cargo_build(&plan.snapshot.graph, &plan.workdir, &build).await?;
+    plan.record(profile, &built)
 }
 
 fn no_commits() -> Error {
@@ -261,11 +261,14 @@ impl Plan {
     }
 
     /// Writes a record for every binary cargo built.
-    fn record(
-        self,
-        profile: &Profile,
-        executables: &BTreeMap<Binary, PathBuf>,
-    ) -> Result<BuildOutcome> {
+    fn record(self, profile: &Profile, built: &run::Built) -> Result<BuildOutcome> {
+        let executables = &built.executables;
+        // What cargo saw: the variables as this process has them (cargo inherited them).
+        let env_deps: BTreeMap<String, Option<String>> = built
+            .env_vars
+            .iter()
+            .map(|var| (var.clone(), std::env::var(var).ok()))
+            .collect();
         let Plan {
             snapshot,
             workdir,
@@ -293,6 +296,7 @@ impl Plan {
                 dirty: self.dirty.clone(),
                 toolchain: self.toolchain.clone(),
                 environment: self.environment.clone(),
+                env_deps: env_deps.clone(),
                 lock_entries: freshness::lock_entries(graph, snapshot.lock.as_ref(), binary),
                 reads_outside_packages: reads,
                 scope,

@@ -70,6 +70,7 @@ pub fn fresh_path(
         let record = find_record(&records_dir, name, if i == 0 { package } else { None })?;
         if record.toolchain != toolchain
             || record.environment != environment
+            || crate::freshness::changed_env_dep(&record.env_deps).is_some()
             || Stamp::of(&record.executable) != record.executable_stamp
         {
             return None;

@@ -41,6 +41,10 @@ pub struct Record {
     pub toolchain: String,
     /// The environment cargo reads (see [`crate::toolchain::build_environment`]).
     pub environment: BTreeMap<String, String>,
+    /// Environment variables the build read through `env!`, `option_env!` or a build
+    /// script's `rerun-if-env-changed`, with their values then (`None`: unset).
+    #[serde(default)]
+    pub env_deps: BTreeMap<String, Option<String>>,
     /// The `Cargo.lock` entries the binary reaches, keyed by `name version source`.
     pub lock_entries: BTreeMap<String, crate::freshness::LockedEntry>,
     /// Files outside every package that the binary read, from cargo's dep-info

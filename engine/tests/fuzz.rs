@@ -312,6 +312,7 @@ fn a_record() -> impl Strategy<Value = Record> {
             dirty,
             toolchain,
             environment,
+            env_deps: Default::default(),
             lock_entries,
             reads_outside_packages,
             scope,

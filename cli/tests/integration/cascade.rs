@@ -55,6 +55,7 @@ impl Cascade {
             .env("RBEE_GRAPH", BIN)
             .env("NO_COLOR", "1")
             .env_remove("RBEE_GRAPH_AUTO_BUILD")
+            .env_remove("RBEE_GREETING")
             .env_remove("RBEE_GRAPH_LOG");
         cmd
     }
@@ -272,4 +273,63 @@ fn a_committed_change_counts_like_an_uncommitted_one_and_a_revert_needs_no_build
         .write("libs/daemon-lifecycle/src/lib.rs", &original);
     cascade.start();
     assert!(cascade.builds().is_empty(), "{:?}", cascade.builds());
+}
+
+#[test]
+fn a_variable_read_at_compile_time_is_an_input() {
+    // narration-core reads `option_env!("RBEE_GREETING")`: cargo rebuilds when it changes, and
+    // rbee-graph must not call the old binary fresh (neither on the fast path nor the full one).
+    let cascade = Cascade::new();
+    let ensure_worker = |greeting: Option<&str>| -> String {
+        let mut cmd = cascade.command(Path::new(BIN));
+        if let Some(greeting) = greeting {
+            cmd.env("RBEE_GREETING", greeting);
+        }
+        let out = cmd
+            .args(["ensure", "llm-worker-rbee"])
+            .output()
+            .expect("run rbee-graph");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .trim()
+            .to_owned()
+    };
+    let run_worker = |path: &str| -> String {
+        let out = cascade
+            .command(Path::new(path))
+            .output()
+            .expect("run the worker");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+
+    let path = ensure_worker(Some("hello"));
+    assert_eq!(
+        cascade.builds(),
+        [vec!["llm-worker-rbee"]],
+        "a new greeting is a rebuild"
+    );
+    assert!(
+        run_worker(&path).contains("[llm-worker-rbee] hello"),
+        "the binary has it"
+    );
+
+    cascade.clear_log();
+    ensure_worker(Some("hello"));
+    assert!(
+        cascade.cargo_calls().is_empty(),
+        "the same greeting: fresh, no cargo at all"
+    );
+
+    let path = ensure_worker(None);
+    assert_eq!(
+        cascade.builds(),
+        [vec!["llm-worker-rbee"]],
+        "unset again: rebuilt"
+    );
+    assert!(!run_worker(&path).contains("hello"));
 }

@@ -7,5 +7,8 @@ fn main() {
     );
     println!("{}", narration_core::narrate("llm-worker-rbee", &line));
     println!("{}", llm_worker_rbee::describe());
+    if let Some(greeting) = narration_core::GREETING {
+        println!("{}", narration_core::narrate("llm-worker-rbee", greeting));
+    }
     narration_core::stay_if_supervised();
 }

@@ -8,6 +8,10 @@ pub use fmt::format_count;
 /// every daemon of the cascade runs the new code.
 pub const MARK: &str = "v1";
 
+/// A greeting fixed at compile time from the environment: a binary built with another
+/// `RBEE_GREETING` is another binary (cargo rebuilds; so must rbee-graph).
+pub const GREETING: Option<&str> = option_env!("RBEE_GREETING");
+
 /// Keeps a daemon running when `rbee-graph watch` supervises it (`RBEE_GRAPH_SUPERVISED` is
 /// set): the supervisor stops it with a signal. Otherwise returns at once.
 pub fn stay_if_supervised() {
