@@ -132,7 +132,9 @@ fn current_key(workspace_root: &Path) -> Key {
             }
         }
     }
-    let variables = ["RUSTC", "RUSTUP_TOOLCHAIN", "RUSTUP_HOME", "PATH"]
+    // Not PATH itself: the `rustc` it leads to is resolved and stamped above, and callers
+    // (daemons, shells, CI steps) often differ in PATH entries that have nothing to do with it.
+    let variables = ["RUSTC", "RUSTUP_TOOLCHAIN", "RUSTUP_HOME"]
         .iter()
         .filter_map(|name| {
             std::env::var(name)
