@@ -171,11 +171,7 @@ pub fn why(options: &WhyOptions) -> Result<PathExplanation> {
     let rules = PathRules::new(root, &worktree.snapshot.config)?
         .ignoring_outputs(worktree.target_dir_in_repo());
     let class = rules.explain(graph, &path);
-    let lock_path = if root.is_empty() {
-        "Cargo.lock".to_owned()
-    } else {
-        format!("{root}/Cargo.lock")
-    };
+    let lock_path = rbee_graph_model::path::join(root, "Cargo.lock");
     let paths = BTreeSet::from([path.clone()]);
     let change = Change {
         head: graph,
@@ -198,12 +194,9 @@ pub fn why(options: &WhyOptions) -> Result<PathExplanation> {
 /// so `/tmp/x` and `/private/tmp/x` are the same place.
 fn repository_relative(workdir: &Path, path: &Path) -> Result<String> {
     let cwd = std::env::current_dir().map_err(Error::io("."))?;
-    let absolute = crate::freshness::normalize(&cwd.join(path));
+    let absolute = rbee_graph_model::path::normalize(&cwd.join(path));
     let workdir = canonical(workdir);
-    let rel = canonical(&absolute)
-        .strip_prefix(&workdir)
-        .ok()
-        .map(|rel| rel.to_string_lossy().replace('\\', "/"))
+    let rel = rbee_graph_model::path::relative_to(&canonical(&absolute), &workdir)
         .filter(|rel| !rel.is_empty());
     rel.ok_or_else(|| Error::PathOutsideRepository {
         path: path.to_owned(),

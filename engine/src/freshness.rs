@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
-use rbee_graph_model::path::join;
+use rbee_graph_model::path::{join, normalize, relative_to};
 use rbee_graph_model::{Binary, DepKind, Lockfile, Node, WorkspaceGraph};
 
 use crate::error::Result;
@@ -164,11 +164,7 @@ impl<'w> Checker<'w> {
             environment: crate::toolchain::build_environment(),
             rules: PathRules::new(root, &worktree.snapshot.config)?
                 .ignoring_outputs(worktree.target_dir_in_repo()),
-            lock_path: if root.is_empty() {
-                "Cargo.lock".to_owned()
-            } else {
-                format!("{root}/Cargo.lock")
-            },
+            lock_path: join(root, "Cargo.lock"),
             changed_since: HashMap::new(),
             records: HashMap::new(),
             scope: Vec::new(),
@@ -424,22 +420,6 @@ impl<'w> Checker<'w> {
     }
 }
 
-/// `path` with `.` and `..` taken out lexically: cargo writes dep-info paths as rustc saw them
-/// (`src/../../../shared/prompts.txt`).
-pub(crate) fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// The first variable the build read (`env!`, `option_env!`, `rerun-if-env-changed`) whose
 /// value differs now.
 pub(crate) fn changed_env_dep(env_deps: &BTreeMap<String, Option<String>>) -> Option<String> {
@@ -613,11 +593,9 @@ pub fn reads_outside_packages(
         .unwrap_or_default();
     let mut out: BTreeSet<String> = BTreeSet::new();
     for file in files {
-        let file = normalize(file);
-        let Ok(rel) = file.strip_prefix(repo_root) else {
+        let Some(rel) = relative_to(&normalize(file), repo_root) else {
             continue;
         };
-        let rel = rel.to_string_lossy().replace('\\', "/");
         let owned_by_its_own = graph
             .owner(&rel)
             .is_some_and(|id| reached.contains(&id) && !graph.is_root_package(id));

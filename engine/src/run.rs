@@ -94,11 +94,7 @@ pub async fn cargo_build(
                     .parent()
                     .map(|d| d.as_std_path().to_owned());
                 let package = dir
-                    .and_then(|d| {
-                        d.strip_prefix(repo_root)
-                            .ok()
-                            .map(|r| r.to_string_lossy().replace('\\', "/"))
-                    })
+                    .and_then(|d| rbee_graph_model::path::relative_to(&d, repo_root))
                     .and_then(|rel| graph.owner(&rel))
                     .map(|id| graph.package(id).name.clone());
                 if let Some(package) = package {

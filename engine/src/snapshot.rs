@@ -98,11 +98,8 @@ impl Worktree {
     /// outputs (and rbee-graph's own state) are never inputs, even where no `.gitignore` says
     /// so.
     pub fn target_dir_in_repo(&self) -> Option<String> {
-        let rel = self
-            .target_directory
-            .strip_prefix(self.repo.workdir())
-            .ok()?;
-        Some(rel.to_string_lossy().replace('\\', "/")).filter(|r| !r.is_empty())
+        rbee_graph_model::path::relative_to(&self.target_directory, self.repo.workdir())
+            .filter(|r| !r.is_empty())
     }
 }
 
@@ -146,13 +143,7 @@ pub fn load_commit(
     commit: ObjectId,
     workspace_root: &str,
 ) -> Result<Option<Snapshot>> {
-    let join = |name: &str| {
-        if workspace_root.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{workspace_root}/{name}")
-        }
-    };
+    let join = |name: &str| rbee_graph_model::path::join(workspace_root, name);
     if repo.read_at(commit, &join("Cargo.toml"))?.is_none() {
         return Ok(None);
     }

@@ -1,7 +1,7 @@
 //! Building a [`WorkspaceGraph`] from `cargo metadata --no-deps` and `Cargo.lock`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use petgraph::graph::DiGraph;
 
@@ -101,7 +101,7 @@ impl WorkspaceGraph {
             for (name, path, kind) in path_dependencies(&manifest) {
                 let to = builder.path_package(
                     &name,
-                    &lexical_join(&dir, &path),
+                    &crate::path::normalize(&dir.join(&path)),
                     repo_root,
                     &mut outside,
                 );
@@ -155,21 +155,6 @@ fn path_dependencies(manifest: &str) -> Vec<(String, PathBuf, DepKind)> {
             };
             let name = spec.get("package").and_then(|p| p.as_str()).unwrap_or(key);
             out.push((name.to_owned(), PathBuf::from(path), kind));
-        }
-    }
-    out
-}
-
-/// `dir/path` with `.` and `..` resolved without touching the file system.
-fn lexical_join(dir: &Path, path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in dir.join(path).components() {
-        match component {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
         }
     }
     out

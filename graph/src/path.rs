@@ -1,6 +1,6 @@
 //! Repository-relative paths.
 
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 /// A path relative to the repository root, with `/` separators and no `.` or `..` components.
 ///
@@ -9,7 +9,7 @@ pub type RepoPath = String;
 
 /// Turns `path` into a [`RepoPath`] if it lies inside `root`; both are taken lexically (no
 /// symlink resolution: callers pass canonical paths).
-pub(crate) fn relative_to(path: &Path, root: &Path) -> Option<RepoPath> {
+pub fn relative_to(path: &Path, root: &Path) -> Option<RepoPath> {
     let rest = path.strip_prefix(root).ok()?;
     let mut out = String::new();
     for component in rest.components() {
@@ -41,6 +41,22 @@ pub fn strip_dir<'a>(path: &'a str, dir: &str) -> Option<&'a str> {
         return Some(path);
     }
     path.strip_prefix(dir)?.strip_prefix('/')
+}
+
+/// `path` with `.` and `..` taken out lexically, without touching the file system (cargo
+/// and rustc write paths such as `src/../../shared/prompts.txt`).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `dir/name`, or `name` alone when `dir` is the repository root.
