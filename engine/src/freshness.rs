@@ -311,25 +311,10 @@ impl<'w> Checker<'w> {
         let Some(since_commit) = self.changed_since[&commit].clone() else {
             return Ok(None);
         };
-        let mut changed = BTreeSet::new();
-        for path in since_commit.iter().chain(record.dirty.keys()) {
-            let then = record.dirty.get(path);
-            let differs = match (since_commit.contains(path), then) {
-                // Matches the commit now and matched it at the build.
-                (false, None) => false,
-                // Matches the commit now; differed from it at the build.
-                (false, Some(_)) => true,
-                // Differs from the commit now; matched it at the build.
-                (true, None) => true,
-                // Differs now and differed then: compare the contents.
-                // A name that is not UTF-8 cannot be looked up again (it was read lossily):
-                // whatever it holds now is unknown, so it counts as changed.
-                (true, Some(then)) => is_lossy(path) || self.hash_on_disk(path)? != *then,
-            };
-            if differs {
-                changed.insert(path.clone());
-            }
-        }
+        let scope = self.scope.clone();
+        let changed = changed_since_build(record, &since_commit, &scope, |path| {
+            self.hash_on_disk(path)
+        })?;
         Ok(Some(changed))
     }
 
@@ -418,6 +403,44 @@ impl<'w> Checker<'w> {
         }
         Ok(reasons)
     }
+}
+
+/// The paths whose content differs from what the build of `record` saw: changed since the
+/// recorded commit (`since_commit`, from a diff limited to `scope`; empty: everything) unless
+/// they were already dirty in the same way at the build, and paths dirty at the build that
+/// are different again (reverted included). `hash_now` gives a path's blob id on disk.
+pub(crate) fn changed_since_build(
+    record: &Record,
+    since_commit: &BTreeSet<String>,
+    scope: &[String],
+    mut hash_now: impl FnMut(&str) -> Result<Option<String>>,
+) -> Result<BTreeSet<String>> {
+    let in_scope = |path: &str| {
+        scope.is_empty()
+            || scope
+                .iter()
+                .any(|dir| rbee_graph_model::path::is_within(path, dir))
+    };
+    let mut changed = BTreeSet::new();
+    let dirty_in_scope = record.dirty.keys().filter(|p| in_scope(p));
+    for path in since_commit.iter().chain(dirty_in_scope) {
+        let differs = match (since_commit.contains(path), record.dirty.get(path)) {
+            // Matches the commit now and matched it at the build.
+            (false, None) => false,
+            // Matches the commit now; differed from it at the build.
+            (false, Some(_)) => true,
+            // Differs from the commit now; matched it at the build.
+            (true, None) => true,
+            // Differs now and differed then: compare the contents. A name that is not UTF-8
+            // cannot be looked up again (it was read lossily): whatever it holds now is
+            // unknown, so it counts as changed.
+            (true, Some(then)) => is_lossy(path) || hash_now(path)? != *then,
+        };
+        if differs {
+            changed.insert(path.clone());
+        }
+    }
+    Ok(changed)
 }
 
 /// The first variable the build read (`env!`, `option_env!`, `rerun-if-env-changed`) whose

@@ -118,35 +118,10 @@ fn find_record(records_dir: &Path, name: &str, package: Option<&str>) -> Option<
     (record.binary.name == name).then_some(record)
 }
 
-/// Whether no path of the record's scope differs in content from what the build saw: nothing
-/// changed since the recorded commit but what was already dirty then, and that is unchanged.
+/// Whether no path of the record's scope differs in content from what the build saw.
 fn unchanged_since(repo: &Repo, record: &Record, changed: &BTreeSet<String>) -> Option<bool> {
-    let in_scope = |path: &str| {
-        record.scope.is_empty()
-            || record
-                .scope
-                .iter()
-                .any(|s| path == s || path.starts_with(&format!("{s}/")))
-    };
-    for path in changed {
-        if crate::freshness::is_lossy(path) {
-            return Some(false);
-        }
-        match record.dirty.get(path) {
-            None => return Some(false),
-            Some(then) => {
-                let now = repo.hash_on_disk(path).ok()?.map(|id| id.to_string());
-                if now != *then {
-                    return Some(false);
-                }
-            }
-        }
-    }
-    // Dirty at the build, and now as the commit has it again: changed.
-    Some(
-        !record
-            .dirty
-            .keys()
-            .any(|path| in_scope(path) && !changed.contains(path)),
-    )
+    let hash_now = |path: &str| Ok(repo.hash_on_disk(path)?.map(|id| id.to_string()));
+    let differing =
+        crate::freshness::changed_since_build(record, changed, &record.scope, hash_now).ok()?;
+    Some(differing.is_empty())
 }
