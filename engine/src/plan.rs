@@ -102,12 +102,6 @@ pub async fn build_stale(
     profile: &Profile,
     force: bool,
 ) -> Result<BuildOutcome> {
-    // A record names the commit it was built from; without one there is nothing to record.
-    // (Checked before waiting for the lock, so the error comes at once.)
-    snapshot::load_worktree(manifest_path)?
-        .repo
-        .head_commit()?
-        .ok_or_else(no_commits)?;
     let _lock = BuildLock::acquire(state_dir).await?;
     let plan = match Plan::prepare(manifest_path, targets, profile, force)? {
         Prepared::Fresh(outcome) => return Ok(outcome),
