@@ -333,3 +333,58 @@ fn a_variable_read_at_compile_time_is_an_input() {
     );
     assert!(!run_worker(&path).contains("hello"));
 }
+
+#[test]
+fn the_fast_path_compares_uncommitted_edits_with_what_the_build_saw() {
+    // Built with an uncommitted edit (the record's dirty snapshot), the fast path must call the
+    // binary fresh only while that file still holds what the build saw.
+    let cascade = Cascade::new();
+    let mark = |m: &str| {
+        let file = "libs/narration-core/src/lib.rs";
+        let text = cascade.repo.read(file);
+        let start = text.find("pub const MARK: &str = \"").expect("MARK") + 24;
+        let end = start + text[start..].find('"').expect("end of MARK");
+        cascade
+            .repo
+            .write(file, &format!("{}{m}{}", &text[..start], &text[end..]));
+    };
+    let ensure = || cascade.rbee_graph(&["ensure", "llm-worker-rbee"]);
+
+    mark("v2");
+    ensure();
+    assert_eq!(
+        cascade.builds(),
+        [vec!["llm-worker-rbee"]],
+        "built from the uncommitted v2"
+    );
+
+    cascade.clear_log();
+    ensure();
+    assert!(
+        cascade.cargo_calls().is_empty(),
+        "still v2 on disk: fresh, no cargo"
+    );
+
+    mark("v3");
+    ensure();
+    assert_eq!(
+        cascade.builds(),
+        [vec!["llm-worker-rbee"]],
+        "v3 differs from what v2's build saw"
+    );
+
+    cascade.clear_log();
+    mark("v1");
+    ensure();
+    assert_eq!(
+        cascade.builds(),
+        [vec!["llm-worker-rbee"]],
+        "back to the committed content, which the last build did not see"
+    );
+    let path = ensure();
+    let out = cascade
+        .command(Path::new(path.trim()))
+        .output()
+        .expect("run the worker");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mark=v1"));
+}
