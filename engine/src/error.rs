@@ -106,6 +106,16 @@ pub enum Error {
         /// The packages that have it.
         packages: Vec<String>,
     },
+    /// Two binaries of one build would be written to the same file.
+    #[error("binaries `{name}` of packages `{}` and `{}` are both written to {} and cannot be built together; build one at a time with `-p PACKAGE {name}`", .packages.0, .packages.1, .path.display())]
+    SameOutput {
+        /// The binary name.
+        name: String,
+        /// The two packages.
+        packages: (String, String),
+        /// The file both would be written to.
+        path: PathBuf,
+    },
     /// `rustc -vV` could not be run.
     #[error("cannot ask rustc for its version: {0}")]
     Toolchain(String),

@@ -122,7 +122,6 @@ pub fn explain(options: &ExplainOptions) -> Result<Explanation> {
             let profile = plan::profile(&worktree, options.profile.as_ref());
             let mut checker = Checker::new(&worktree, &profile)?;
             checker.every_path();
-            checker.limit_to(std::slice::from_ref(&binary));
             let verdict = checker.check(&binary)?;
             Ok(Explanation {
                 binary,

@@ -1,11 +1,12 @@
 //! Is a binary fresh? Comparing a build record with the world as it is now.
 //!
-//! A binary is fresh when none of its inputs differ in content from what its record says:
-//! the files that changed since the recorded commit (corrected by the dirty snapshot taken when
-//! the build started), mapped through the path rules; the lock entries it reaches; the
-//! toolchain; the environment cargo reads; and the binary file itself. Everything else (no
-//! record, a record that does not parse, a commit the repository no longer has) is stale, with
-//! the reason, because a fast wrong "fresh" is worse than a rebuild.
+//! A binary is fresh when nothing its build read differs in content from what its record says
+//! (see [`crate::decide`]): every input file cargo reported, the lock entries it reaches, the
+//! toolchain, the environment, the binary file itself, and, for a package whose build script
+//! names no `rerun-if-changed`, every file git sees in it. Everything else (no record, a
+//! record that does not parse, a commit the repository no longer has) is stale, with the
+//! reason, because a fast wrong "fresh" is worse than a rebuild. The path rules explain a
+//! changed file (which package, through which chain); they never decide.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -14,13 +15,14 @@ use gix::ObjectId;
 use rbee_graph_model::path::{join, normalize, relative_to};
 use rbee_graph_model::{Binary, DepKind, Lockfile, Node, WorkspaceGraph};
 
+use crate::decide::{Dirty, Facts};
 use crate::error::Result;
+use crate::inputs::{Content, Input};
 use crate::profile::Profile;
 use crate::record::{Record, RecordStore, Unusable};
 use crate::repo::Repo;
 use crate::rules::{self, Change, Mode, PathRules, Reason, ReasonKind};
 use crate::snapshot::Worktree;
-use crate::stamp::Stamp;
 
 /// Why a binary is stale.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,9 +99,12 @@ pub struct Verdict {
     pub record: Option<Record>,
     /// Empty when fresh.
     pub reasons: Vec<StaleReason>,
-    /// Files whose content changed since the record, for the binary: the build makes sure
-    /// cargo sees them as changed, whatever their mtime says.
+    /// What changed since the record, for people and `affected`: repository-relative paths
+    /// (absolute ones outside the repository).
     pub changed_files: Vec<String>,
+    /// The recorded inputs whose content differs now, as cargo reported them: the build makes
+    /// sure cargo sees them as changed, whatever their mtime says.
+    pub changed_inputs: Vec<PathBuf>,
 }
 
 impl Verdict {
@@ -127,7 +132,7 @@ impl Verdict {
 }
 
 /// Checks binaries of one workspace against their records, sharing the work between them
-/// (one status walk per recorded commit, one hash per file).
+/// (one status walk per recorded commit and scope, one hash per file).
 pub struct Checker<'w> {
     worktree: &'w Worktree,
     profile: Profile,
@@ -137,12 +142,8 @@ pub struct Checker<'w> {
     environment: BTreeMap<String, String>,
     rules: PathRules,
     lock_path: String,
-    changed_since: HashMap<ObjectId, Option<BTreeSet<String>>>,
-    /// Records read ahead by [`Self::limit_to`].
-    records: HashMap<Binary, Result<Record, Unusable>>,
-    /// What the status walks look at; empty means the whole repository.
-    scope: Vec<String>,
-    hashes: HashMap<String, Option<String>>,
+    scopes: ScopeCache,
+    contents: HashMap<PathBuf, Content>,
     /// Give a reason per changed path, not per kind and package (see [`Self::every_path`]).
     every_path: bool,
 }
@@ -152,7 +153,7 @@ impl<'w> Checker<'w> {
     pub fn new(worktree: &'w Worktree, profile: &Profile) -> Result<Checker<'w>> {
         let toolchain =
             crate::toolchain::rustc_version(&worktree.workspace_root, &worktree.state_dir())?;
-        let triple = crate::toolchain::host_triple(&toolchain).to_owned();
+        let triple = crate::toolchain::target_triple(&worktree.workspace_root, &toolchain);
         let graph = &worktree.snapshot.graph;
         let root = graph.workspace_root();
         Ok(Checker {
@@ -165,10 +166,8 @@ impl<'w> Checker<'w> {
             rules: PathRules::new(root, &worktree.snapshot.config)?
                 .ignoring_outputs(worktree.target_dir_in_repo()),
             lock_path: join(root, "Cargo.lock"),
-            changed_since: HashMap::new(),
-            records: HashMap::new(),
-            scope: Vec::new(),
-            hashes: HashMap::new(),
+            scopes: ScopeCache::default(),
+            contents: HashMap::new(),
             every_path: false,
         })
     }
@@ -200,34 +199,6 @@ impl<'w> Checker<'w> {
         &self.environment
     }
 
-    /// Limits the status walks to what can matter for `binaries` (which are then the only ones
-    /// to check): the directories of the packages they reach, the files every build reads,
-    /// the lock file, and the files outside every package their dep-info says they read.
-    /// Without dep-info for one of them (or with `global`/`owners` globs configured) any file
-    /// of the repository may matter, and nothing is limited.
-    pub fn limit_to(&mut self, binaries: &[Binary]) {
-        let mut scopes = Vec::new();
-        for binary in binaries {
-            let record = self.store.read(binary, &self.profile, &self.triple);
-            let reads = record
-                .as_ref()
-                .ok()
-                .and_then(|r| r.reads_outside_packages.as_deref());
-            scopes.push(scope_for(&self.worktree.snapshot, binary, reads));
-            self.records.insert(binary.clone(), record);
-        }
-        self.scope = if scopes.iter().any(Vec::is_empty) {
-            Vec::new()
-        } else {
-            scopes
-                .into_iter()
-                .flatten()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
-        };
-    }
-
     /// Decides whether `binary` is fresh.
     pub fn check(&mut self, binary: &Binary) -> Result<Verdict> {
         let mut verdict = Verdict {
@@ -235,12 +206,9 @@ impl<'w> Checker<'w> {
             record: None,
             reasons: Vec::new(),
             changed_files: Vec::new(),
+            changed_inputs: Vec::new(),
         };
-        let read = match self.records.remove(binary) {
-            Some(read) => read,
-            None => self.store.read(binary, &self.profile, &self.triple),
-        };
-        let record = match read {
+        let record = match self.store.read(binary, &self.profile, &self.triple) {
             Ok(record) => record,
             Err(unusable) => {
                 verdict.reasons.push(match unusable {
@@ -251,37 +219,51 @@ impl<'w> Checker<'w> {
                 return Ok(verdict);
             }
         };
-        let now = Stamp::of(&record.executable);
-        if !now.exists {
-            verdict
-                .reasons
-                .push(StaleReason::ExecutableMissing(record.executable.clone()));
-        } else if now != record.executable_stamp {
-            verdict
-                .reasons
-                .push(StaleReason::ExecutableReplaced(record.executable.clone()));
-        }
-        if record.toolchain != self.toolchain {
-            verdict.reasons.push(StaleReason::ToolchainChanged);
-        }
-        if let Some(var) = first_difference(&record.environment, &self.environment) {
-            verdict.reasons.push(StaleReason::EnvironmentChanged(var));
-        } else if let Some(var) = changed_env_dep(&record.env_deps) {
-            verdict.reasons.push(StaleReason::EnvironmentChanged(var));
-        }
-        match self.changed_inputs(&record)? {
-            None => verdict
-                .reasons
-                .push(StaleReason::CommitMissing(record.commit.clone())),
-            Some(changed) => {
-                let reasons = self.input_reasons(binary, &record, &changed)?;
-                if !reasons.is_empty() {
-                    verdict.changed_files = changed.into_iter().collect();
+        let dirty = crate::decide::decide(&record, self)?;
+        let mut in_repo = BTreeSet::new();
+        let mut outside = BTreeSet::new();
+        let mut lock_names = BTreeSet::new();
+        for d in dirty {
+            match d {
+                Dirty::ExecutableMissing(p) => {
+                    verdict.reasons.push(StaleReason::ExecutableMissing(p));
                 }
-                verdict
-                    .reasons
-                    .extend(reasons.into_iter().map(StaleReason::Input));
+                Dirty::ExecutableReplaced(p) => {
+                    verdict.reasons.push(StaleReason::ExecutableReplaced(p));
+                }
+                Dirty::CommitMissing(c) => verdict.reasons.push(StaleReason::CommitMissing(c)),
+                Dirty::Toolchain => verdict.reasons.push(StaleReason::ToolchainChanged),
+                Dirty::Environment { variable, .. } => {
+                    verdict
+                        .reasons
+                        .push(StaleReason::EnvironmentChanged(variable));
+                }
+                Dirty::Input { path, .. } => {
+                    let resolved = record.inputs[&path].resolved.as_deref();
+                    match self.repo_relative(resolved.unwrap_or(&path)) {
+                        Some(rel) => {
+                            in_repo.insert(rel);
+                        }
+                        None => {
+                            outside.insert(path.display().to_string());
+                        }
+                    }
+                    verdict.changed_inputs.push(path);
+                }
+                Dirty::LockEntries(names) => lock_names.extend(names),
+                Dirty::LockFileChanged => {
+                    lock_names.insert(String::new());
+                }
+                Dirty::PackageFiles(paths) => in_repo.extend(paths),
             }
+        }
+        let reasons = self.input_reasons(binary, &in_repo, &outside, &lock_names)?;
+        verdict
+            .reasons
+            .extend(reasons.into_iter().map(StaleReason::Input));
+        verdict.changed_files = in_repo.into_iter().chain(outside).collect();
+        if !lock_names.is_empty() {
+            verdict.changed_files.push(self.lock_path.clone());
         }
         verdict.record = Some(record);
         Ok(verdict)
@@ -291,76 +273,53 @@ impl<'w> Checker<'w> {
         &self.worktree.repo
     }
 
-    /// Paths whose content now differs from what the build saw: changed since the recorded
-    /// commit (not counting those that were already dirty in the same way at the build), and
-    /// paths that were dirty at the build and are now different again (reverted included).
-    /// `None` when the recorded commit is not in the repository.
-    fn changed_inputs(&mut self, record: &Record) -> Result<Option<BTreeSet<String>>> {
-        let Ok(commit) = ObjectId::from_hex(record.commit.as_bytes()) else {
-            return Ok(None);
-        };
-        if !self.changed_since.contains_key(&commit) {
-            let changed = if self.repo().has_commit(commit) {
-                let _phase = crate::progress::phase("comparing the working tree with the builds");
-                Some(self.repo().changed_in_worktree_under(commit, &self.scope)?)
-            } else {
-                None
-            };
-            self.changed_since.insert(commit, changed);
-        }
-        let Some(since_commit) = self.changed_since[&commit].clone() else {
-            return Ok(None);
-        };
-        let scope = self.scope.clone();
-        let changed = changed_since_build(record, &since_commit, &scope, |path| {
-            self.hash_on_disk(path)
-        })?;
-        Ok(Some(changed))
+    /// `path` relative to the repository root, also through symlinks.
+    fn repo_relative(&self, path: &Path) -> Option<String> {
+        let workdir = self.repo().workdir();
+        relative_to(&normalize(path), workdir).or_else(|| {
+            let canonical = std::fs::canonicalize(workdir).ok()?;
+            relative_to(&normalize(path), &canonical)
+        })
     }
 
-    fn hash_on_disk(&mut self, path: &str) -> Result<Option<String>> {
-        if let Some(hash) = self.hashes.get(path) {
-            return Ok(hash.clone());
-        }
-        let hash = self.repo().hash_on_disk(path)?.map(|id| id.to_string());
-        self.hashes.insert(path.to_owned(), hash.clone());
-        Ok(hash)
-    }
-
-    /// Maps changed paths to reasons for `binary`: the path rules, the lock entries it reaches,
-    /// and what its dep-info says it read outside every package.
+    /// Reasons for `binary`: changed paths inside the repository through the path rules (with
+    /// the chain of packages), paths the rules do not tie to it (another package's file, an
+    /// ignored or test-only file, a file outside every package) and paths outside the
+    /// repository as files it read, and changed lock entries.
     fn input_reasons(
         &self,
         binary: &Binary,
-        record: &Record,
-        changed: &BTreeSet<String>,
+        in_repo: &BTreeSet<String>,
+        outside: &BTreeSet<String>,
+        lock_names: &BTreeSet<String>,
     ) -> Result<Vec<Reason>> {
         let graph = &self.worktree.snapshot.graph;
-        let reads = record
-            .reads_outside_packages
-            .as_ref()
-            .map(|r| r.iter().collect::<BTreeSet<_>>());
-        let paths: BTreeSet<String> = changed
-            .iter()
-            .filter(|p| **p != self.lock_path)
-            // With dep-info, an unowned file counts only if the binary read it.
-            .filter(|p| match &reads {
-                Some(reads) => reads.contains(p) || !self.rules.is_unowned(graph, p),
-                None => true,
-            })
-            .cloned()
-            .collect();
         let no_entries = BTreeSet::new();
         let change = Change {
             head: graph,
             base: None,
-            paths: &paths,
+            paths: in_repo,
             lock_entries: &no_entries,
             lock_path: &self.lock_path,
             spawns: &BTreeMap::new(),
         };
-        let mut reasons: Vec<Reason> = if self.every_path {
-            rules::reasons_for(&self.rules, &change, binary)?
+        let every = rules::reasons_for(&self.rules, &change, binary)?;
+        let covered: BTreeSet<&str> = every.iter().filter_map(|r| r.path.as_deref()).collect();
+        let read = |path: &String| Reason {
+            kind: ReasonKind::Unowned,
+            path: Some(path.clone()),
+            package: None,
+            chain: Vec::new(),
+            detail: None,
+        };
+        let uncovered: Vec<Reason> = in_repo
+            .iter()
+            .filter(|p| !covered.contains(p.as_str()))
+            .chain(outside)
+            .map(read)
+            .collect();
+        let mut reasons = if self.every_path {
+            every
         } else {
             rules::affected(&self.rules, &change, Mode::Binaries)?
                 .binaries
@@ -369,39 +328,82 @@ impl<'w> Checker<'w> {
                 .map(|b| b.reasons)
                 .unwrap_or_default()
         };
-        // Files it read that the rules do not tie to it (ignored, outside the workspace).
-        if let Some(reads) = &reads {
-            for path in changed.iter().filter(|p| reads.contains(p)) {
-                if !reasons.iter().any(|r| r.path.as_deref() == Some(path)) {
-                    reasons.push(Reason {
-                        kind: ReasonKind::Unowned,
-                        path: Some(path.clone()),
-                        package: None,
-                        chain: Vec::new(),
-                        detail: None,
-                    });
-                }
-            }
-        }
-        if changed.contains(&self.lock_path) {
-            let now = lock_entries(graph, self.worktree.snapshot.lock.as_ref(), binary);
-            let mut differing: BTreeSet<&str> = BTreeSet::new();
-            for (key, value) in now.iter().chain(&record.lock_entries) {
-                if now.get(key) != record.lock_entries.get(key) {
-                    differing.insert(value.name.as_str());
-                }
-            }
-            for name in differing {
-                reasons.push(Reason {
-                    kind: ReasonKind::Lockfile,
-                    path: Some(self.lock_path.clone()),
-                    package: Some(name.to_owned()),
-                    chain: lock_chain(graph, name, binary),
-                    detail: None,
-                });
-            }
+        reasons.extend(uncovered);
+        for name in lock_names {
+            reasons.push(Reason {
+                kind: ReasonKind::Lockfile,
+                path: Some(self.lock_path.clone()),
+                package: (!name.is_empty()).then(|| name.clone()),
+                chain: if name.is_empty() {
+                    Vec::new()
+                } else {
+                    lock_chain(graph, name, binary)
+                },
+                detail: None,
+            });
         }
         Ok(reasons)
+    }
+}
+
+impl Facts for Checker<'_> {
+    fn toolchain(&self) -> &str {
+        &self.toolchain
+    }
+
+    fn environment(&self) -> &BTreeMap<String, String> {
+        &self.environment
+    }
+
+    fn has_commit(&mut self, commit: &str) -> bool {
+        ObjectId::from_hex(commit.as_bytes()).is_ok_and(|id| self.repo().has_commit(id))
+    }
+
+    fn content_now(&mut self, path: &Path, recorded: &Input) -> Content {
+        if let Some(content) = self.contents.get(path) {
+            return content.clone();
+        }
+        let content = crate::inputs::content_now(path, recorded);
+        self.contents.insert(path.to_owned(), content.clone());
+        content
+    }
+
+    fn lock_entries_now(&mut self, record: &Record) -> Option<BTreeMap<String, LockedEntry>> {
+        let snapshot = &self.worktree.snapshot;
+        Some(lock_entries(
+            &snapshot.graph,
+            snapshot.lock.as_ref(),
+            &record.binary,
+        ))
+    }
+
+    fn changed_in_scope(&mut self, record: &Record) -> Result<BTreeSet<String>> {
+        self.scopes.changed(&self.worktree.repo, record)
+    }
+}
+
+/// The status walks of record scopes, shared between binaries with the same commit and scope.
+#[derive(Default)]
+pub(crate) struct ScopeCache {
+    walks: HashMap<(String, Vec<String>), BTreeSet<String>>,
+}
+
+impl ScopeCache {
+    /// The paths of `record`'s scope whose content differs from what its build saw (see
+    /// [`changed_since_build`]).
+    pub(crate) fn changed(&mut self, repo: &Repo, record: &Record) -> Result<BTreeSet<String>> {
+        let key = (record.commit.clone(), record.scope.clone());
+        if !self.walks.contains_key(&key) {
+            let commit = ObjectId::from_hex(record.commit.as_bytes())
+                .map_err(crate::error::Error::git)?;
+            let _phase = crate::progress::phase("comparing the working tree with the builds");
+            let walk = repo.changed_in_worktree_under(commit, &record.scope)?;
+            self.walks.insert(key.clone(), walk);
+        }
+        let since_commit = &self.walks[&key];
+        changed_since_build(record, since_commit, &record.scope, |path| {
+            Ok(repo.hash_on_disk(path)?.map(|id| id.to_string()))
+        })
     }
 }
 
@@ -443,28 +445,9 @@ pub(crate) fn changed_since_build(
     Ok(changed)
 }
 
-/// The first variable the build read (`env!`, `option_env!`, `rerun-if-env-changed`) whose
-/// value differs now.
-pub(crate) fn changed_env_dep(env_deps: &BTreeMap<String, Option<String>>) -> Option<String> {
-    env_deps
-        .iter()
-        .find(|(var, then)| std::env::var(var).ok() != **then)
-        .map(|(var, _)| var.clone())
-}
-
 /// Whether `path` came from a file name that is not UTF-8 (and so cannot be found by it).
 pub(crate) fn is_lossy(path: &str) -> bool {
     path.contains(char::REPLACEMENT_CHARACTER)
-}
-
-fn first_difference(
-    then: &BTreeMap<String, String>,
-    now: &BTreeMap<String, String>,
-) -> Option<String> {
-    then.keys()
-        .chain(now.keys())
-        .find(|k| then.get(*k) != now.get(*k))
-        .cloned()
 }
 
 /// Every `Cargo.lock` entry `binary` reaches through normal and build dependencies, keyed by
@@ -510,60 +493,6 @@ pub fn lock_entries(
         .collect()
 }
 
-/// Every repository path whose change can make `binary` stale, given the files outside its
-/// packages that it read (`reads`, from dep-info): the directories of the packages it reaches,
-/// the files every build reads, the lock file, and `reads`. Empty means the whole repository:
-/// without dep-info any unowned file may matter, and so may any path `global` or `owners` globs
-/// match, and a root package's directory is the whole workspace.
-///
-/// The scope is self-validating: whatever could widen it later (a new dependency, a moved
-/// package, a new configuration) is a change to a manifest inside it.
-pub fn scope_for(
-    snapshot: &crate::snapshot::Snapshot,
-    binary: &Binary,
-    reads: Option<&[String]>,
-) -> Vec<String> {
-    let graph = &snapshot.graph;
-    let config = &snapshot.config;
-    let Some(reads) = reads else {
-        return Vec::new();
-    };
-    if !config.global.is_empty() || !config.owners.is_empty() {
-        return Vec::new();
-    }
-    let mut scope: BTreeSet<String> = reads.iter().cloned().collect();
-    if let Some(package) = graph.package_by_name(&binary.package) {
-        for id in graph.reachable(package, DepKind::reaches_binaries) {
-            if let Node::Package(p) = graph.node(id) {
-                match p.dir.as_deref() {
-                    Some("") => return Vec::new(),
-                    Some(dir) => {
-                        scope.insert(dir.to_owned());
-                    }
-                    // Outside the repository: git cannot see it either way.
-                    None => {}
-                }
-            }
-        }
-    }
-    let root = graph.workspace_root();
-    scope.insert(join(root, "Cargo.lock"));
-    scope.insert(join(root, "Cargo.toml"));
-    let mut dir = Some(root);
-    while let Some(at) = dir {
-        for name in [
-            "rust-toolchain",
-            "rust-toolchain.toml",
-            ".cargo/config",
-            ".cargo/config.toml",
-        ] {
-            scope.insert(join(at, name));
-        }
-        dir = (!at.is_empty()).then(|| at.rfind('/').map_or("", |slash| &at[..slash]));
-    }
-    scope.into_iter().collect()
-}
-
 /// What a record keeps of one lock entry.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LockedEntry {
@@ -592,39 +521,4 @@ fn lock_chain(graph: &WorkspaceGraph, name: &str, binary: &Binary) -> Vec<String
             .collect(),
         _ => vec![name.to_owned(), binary.package.clone()],
     }
-}
-
-/// Repository-relative paths of the files in `binary`'s dep-info list that lie outside the
-/// packages it depends on (and inside the repository): the inputs the path rules alone would
-/// ignore, attribute to everyone (unowned files), or attribute to a package it does not depend
-/// on (`include_str!("../../other/data.txt")`). Files of the root package count as outside,
-/// since the root package's directory holds everything.
-pub fn reads_outside_packages(
-    graph: &WorkspaceGraph,
-    repo_root: &Path,
-    binary: &Binary,
-    files: &[PathBuf],
-) -> Vec<String> {
-    let reached: BTreeSet<rbee_graph_model::NodeId> = graph
-        .package_by_name(&binary.package)
-        .map(|id| {
-            graph
-                .reachable(id, DepKind::reaches_binaries)
-                .into_iter()
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut out: BTreeSet<String> = BTreeSet::new();
-    for file in files {
-        let Some(rel) = relative_to(&normalize(file), repo_root) else {
-            continue;
-        };
-        let owned_by_its_own = graph
-            .owner(&rel)
-            .is_some_and(|id| reached.contains(&id) && !graph.is_root_package(id));
-        if !owned_by_its_own {
-            out.insert(rel);
-        }
-    }
-    out.into_iter().collect()
 }

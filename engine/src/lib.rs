@@ -30,11 +30,15 @@
 #![warn(missing_docs)]
 
 pub mod affected;
+pub mod cargo_config;
+mod compiled;
 pub mod config;
+pub mod decide;
 pub mod depinfo;
 mod error;
 pub mod explain;
 pub mod freshness;
+pub mod inputs;
 pub mod lock;
 mod metadata_cache;
 pub mod plan;

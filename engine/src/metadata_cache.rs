@@ -93,28 +93,13 @@ pub(crate) fn read_toml(path: &Path) -> Option<toml::Table> {
     std::fs::read_to_string(path).ok()?.parse().ok()
 }
 
-/// The target directory cargo would use for the workspace at `root`.
+/// The target directory cargo would use for the workspace at `root` (cargo runs there):
+/// `CARGO_TARGET_DIR`, `build.target-dir` in the configuration cargo reads there (up to
+/// `$CARGO_HOME/config.toml`), else `target/`.
 pub(crate) fn target_directory(root: &Path) -> PathBuf {
-    for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
-        if let Some(dir) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            return root.join(dir);
-        }
-    }
-    for dir in root.ancestors() {
-        for name in ["config.toml", "config"] {
-            let config = dir.join(".cargo").join(name);
-            if let Some(target_dir) = read_toml(&config).and_then(|t| {
-                t.get("build")?
-                    .get("target-dir")?
-                    .as_str()
-                    .map(str::to_owned)
-            }) {
-                // Relative to the directory holding `.cargo/`.
-                return dir.join(target_dir);
-            }
-        }
-    }
-    root.join("target")
+    crate::cargo_config::CargoConfig::load(root)
+        .target_dir(root)
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Where the cache for `start` would be.

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use rbee_graph_model::Binary;
 
+use std::time::SystemTime;
+
+use crate::compiled::Compiled;
 use crate::error::{Error, Result};
 use crate::freshness::{self, Checker, StaleReason, Verdict};
 use crate::lock::BuildLock;
@@ -109,11 +112,13 @@ pub async fn build_stale(
     };
     let build = CargoBuild {
         manifest_path: &plan.manifest_path,
+        workspace_root: &plan.workspace_root,
         profile,
         binaries: &plan.binaries,
     };
+    let started = SystemTime::now();
     let built = run::cargo_build(&plan.snapshot.graph, &plan.workdir, &build).await?;
-    plan.record(profile, &built)
+    plan.record(profile, &built, started)
 }
 
 fn no_commits() -> Error {
@@ -136,6 +141,8 @@ enum Prepared {
 struct Plan {
     snapshot: snapshot::Snapshot,
     workdir: PathBuf,
+    workspace_root: PathBuf,
+    target_directory: PathBuf,
     output_dir: PathBuf,
     manifest_path: PathBuf,
     head: gix::ObjectId,
@@ -144,6 +151,9 @@ struct Plan {
     binaries: Vec<(Binary, Vec<String>)>,
     outcome: BuildOutcome,
     store: crate::record::RecordStore,
+    compiled: Compiled,
+    /// The stat of every input known before cargo started, to tell what moved during the build.
+    before: BTreeMap<PathBuf, Stamp>,
     triple: String,
     toolchain: String,
     environment: BTreeMap<String, String>,
@@ -161,7 +171,6 @@ impl Plan {
         let worktree = snapshot::load_worktree(manifest_path)?;
         let head = worktree.repo.head_commit()?.ok_or_else(no_commits)?;
         let mut checker = Checker::new(&worktree, profile)?;
-        checker.limit_to(targets);
         let mut outcome = BuildOutcome::default();
         let mut stale = Vec::new();
         for binary in targets {
@@ -189,12 +198,21 @@ impl Plan {
         let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
         let order = graph.order_binaries(stale.iter().map(|v| v.binary.clone()), &pairs)?;
         stale.sort_by_key(|v| order.iter().position(|b| *b == v.binary));
+        let explicit_target = crate::cargo_config::CargoConfig::load(&worktree.workspace_root)
+            .build_target()
+            .is_some();
+        let output_dir = profile.output_dir(
+            &worktree.target_directory,
+            explicit_target.then_some(checker.triple()),
+        );
+        refuse_same_output(&stale, &output_dir)?;
         for verdict in &stale {
             let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
             tracing::info!("{} is stale: {}", verdict.binary.name, why.join("; "));
         }
 
-        // What the sources look like as the build starts: that is what the records describe.
+        // What git sees as the build starts: the records compare packages whose build script
+        // names no `rerun-if-changed` with it.
         let repo = &worktree.repo;
         let mut dirty = BTreeMap::new();
         for path in repo.changed_in_worktree(head)? {
@@ -202,23 +220,28 @@ impl Plan {
             dirty.insert(path, hash);
         }
 
-        let output_dir = profile.output_dir(&worktree.target_directory);
-        let mut touched = BTreeSet::new();
+        // Make cargo recompile whatever differs from what it last compiled, whichever binary
+        // it compiled it for, and the inputs a record says changed.
+        let compiled = Compiled::load(&worktree.state_dir());
+        let mut touched: BTreeSet<PathBuf> = compiled.differing().into_iter().collect();
+        let mut known: BTreeSet<PathBuf> = compiled.paths().map(Path::to_owned).collect();
         for verdict in &stale {
-            touched.extend(verdict.changed_files.iter().cloned());
+            touched.extend(verdict.changed_inputs.iter().cloned());
+            if let Some(record) = &verdict.record {
+                known.extend(record.inputs.keys().cloned());
+            }
+            let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
+            let sources = crate::depinfo::read(&dep_info).unwrap_or_default();
             if !verdict.knows_what_changed() {
                 // Nothing says which files changed since cargo last built this binary, and
                 // cargo's mtimes may lie: make it recompile every local source it was built
                 // from.
-                let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
-                for file in crate::depinfo::read(&dep_info).unwrap_or_default() {
-                    if let Ok(rel) = file.strip_prefix(repo.workdir()) {
-                        touched.insert(rel.to_string_lossy().into_owned());
-                    }
-                }
+                touched.extend(sources.iter().filter(|f| f.is_absolute()).cloned());
             }
+            known.extend(sources);
         }
         run::touch(repo.workdir(), &touched);
+        let before = crate::compiled::stamps(known.iter().map(PathBuf::as_path));
 
         let binaries = stale
             .iter()
@@ -235,74 +258,291 @@ impl Plan {
             snapshot,
             repo,
             workspace_root,
-            ..
+            target_directory,
         } = worktree;
         Ok(Prepared::Build(Box::new(Plan {
             snapshot,
             workdir: repo.workdir().to_owned(),
-            output_dir,
             manifest_path: workspace_root.join("Cargo.toml"),
+            workspace_root,
+            target_directory,
+            output_dir,
             head,
             dirty,
             stale,
             binaries,
             outcome,
             store,
+            compiled,
+            before,
             triple,
             toolchain,
             environment,
         })))
     }
 
-    /// Writes a record for every binary cargo built.
-    fn record(self, profile: &Profile, built: &run::Built) -> Result<BuildOutcome> {
-        let executables = &built.executables;
+    /// Writes a record for every binary cargo built, with every input it read as it is now,
+    /// except what changed while cargo ran, which is recorded as unknown.
+    fn record(
+        mut self,
+        profile: &Profile,
+        built: &run::Built,
+        started: SystemTime,
+    ) -> Result<BuildOutcome> {
         // What cargo saw: the variables as this process has them (cargo inherited them).
         let env_deps: BTreeMap<String, Option<String>> = built
             .env_vars
             .iter()
             .map(|var| (var.clone(), std::env::var(var).ok()))
             .collect();
-        let Plan {
-            snapshot,
-            workdir,
-            output_dir,
-            mut outcome,
-            ..
-        } = self;
-        let graph = &snapshot.graph;
+        let collector = InputCollector::new(
+            built,
+            &self.workdir,
+            &self.workspace_root,
+            &self.target_directory,
+        );
         for (binary, features) in &self.binaries {
-            let executable = executables
+            let executable = built
+                .executables
                 .get(binary)
                 .cloned()
-                .unwrap_or_else(|| output_dir.join(&binary.name));
-            let dep_info = crate::depinfo::read(&output_dir.join(format!("{}.d", binary.name)));
-            let reads = dep_info
-                .map(|files| freshness::reads_outside_packages(graph, &workdir, binary, &files));
-            let scope = freshness::scope_for(&snapshot, binary, reads.as_deref());
+                .unwrap_or_else(|| self.output_dir.join(&binary.name));
+            let read = collector.read_by(binary, &executable);
+            let mut inputs = crate::inputs::Inputs::new();
+            for path in read.sources.iter().chain(&read.configuration) {
+                inputs
+                    .entry(path.clone())
+                    .or_insert_with(|| crate::inputs::fingerprint(path));
+            }
+            crate::inputs::settle(&mut inputs, &self.before, started);
+            self.compiled.update(
+                read.sources
+                    .iter()
+                    .filter_map(|path| inputs.get_key_value(path)),
+            );
             let record = Record {
                 schema: record::SCHEMA,
                 binary: binary.clone(),
                 profile: profile.name().to_owned(),
                 target: self.triple.clone(),
                 features: features.clone(),
+                workspace_root: self.workspace_root.clone(),
                 commit: self.head.to_string(),
                 dirty: self.dirty.clone(),
                 toolchain: self.toolchain.clone(),
                 environment: self.environment.clone(),
                 env_deps: env_deps.clone(),
-                lock_entries: freshness::lock_entries(graph, snapshot.lock.as_ref(), binary),
-                reads_outside_packages: reads,
-                scope,
+                lock_entries: freshness::lock_entries(
+                    &self.snapshot.graph,
+                    self.snapshot.lock.as_ref(),
+                    binary,
+                ),
+                lock_file: self.workspace_root.join("Cargo.lock"),
+                inputs,
+                scope: read.scope,
                 executable_stamp: Stamp::of(&executable),
                 executable: executable.clone(),
             };
             self.store.write(&record, profile)?;
-            outcome.executables.insert(binary.clone(), executable);
+            self.outcome.executables.insert(binary.clone(), executable);
         }
-        outcome.built = self.stale;
-        Ok(outcome)
+        // Losing this only costs precision: the records still say what changed.
+        if let Err(e) = self.compiled.save() {
+            tracing::warn!("cannot keep what cargo compiled: {e}");
+        }
+        self.outcome.built = self.stale;
+        Ok(self.outcome)
     }
+}
+
+/// Two stale binaries with one name land in one file: cargo would write one over the other
+/// and both records would claim it.
+fn refuse_same_output(stale: &[Verdict], output_dir: &Path) -> Result<()> {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for verdict in stale {
+        let binary = &verdict.binary;
+        if let Some(other) = seen.insert(&binary.name, &binary.package) {
+            return Err(Error::SameOutput {
+                name: binary.name.clone(),
+                packages: (other.to_owned(), binary.package.clone()),
+                path: output_dir.join(&binary.name),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What one binary's build read, from cargo's reports of a run.
+struct Read {
+    /// Files from dep-info: sources, `include_str!` files, build scripts and their
+    /// `rerun-if-changed` paths (directories with every file in them). Cargo decides these by
+    /// mtime, so [`Compiled`] keeps them.
+    sources: BTreeSet<PathBuf>,
+    /// Files cargo and rustup read to configure the build: manifests, the lock file,
+    /// configuration and toolchain files, files whose existence makes a target.
+    configuration: BTreeSet<PathBuf>,
+    /// See [`Record::scope`].
+    scope: Vec<String>,
+}
+
+/// Turns a cargo run's reports into each binary's inputs.
+struct InputCollector<'a> {
+    built: &'a run::Built,
+    workdir: &'a Path,
+    workspace_root: &'a Path,
+    /// Outputs and the immutable sources of registry and git dependencies (covered by their
+    /// lock entries) are not inputs.
+    excluded: Vec<PathBuf>,
+    basedir: Option<PathBuf>,
+    /// Sources of units cargo's per-binary dep-info leaves out (vendored and other non-path
+    /// sources outside `$CARGO_HOME`), counted for every binary of the run.
+    others: BTreeSet<PathBuf>,
+}
+
+impl<'a> InputCollector<'a> {
+    fn new(
+        built: &'a run::Built,
+        workdir: &'a Path,
+        workspace_root: &'a Path,
+        target_directory: &Path,
+    ) -> InputCollector<'a> {
+        let mut excluded = vec![target_directory.to_owned()];
+        if let Ok(canonical) = std::fs::canonicalize(target_directory) {
+            excluded.push(canonical);
+        }
+        if let Some(home) = crate::cargo_config::cargo_home() {
+            excluded.push(home.join("registry"));
+            excluded.push(home.join("git"));
+        }
+        let config = crate::cargo_config::CargoConfig::load(workspace_root);
+        let mut collector = InputCollector {
+            built,
+            workdir,
+            workspace_root,
+            excluded,
+            basedir: config.dep_info_basedir(workspace_root),
+            others: BTreeSet::new(),
+        };
+        let mut others = BTreeSet::new();
+        for unit in built.units.iter().filter(|u| !u.is_path) {
+            let Some(dep_info) = &unit.dep_info else {
+                continue;
+            };
+            for file in crate::depinfo::read(dep_info).unwrap_or_default() {
+                let file = collector.absolute(file, unit.manifest.parent());
+                if collector.is_input(&file) {
+                    others.insert(file);
+                }
+            }
+        }
+        collector.others = others;
+        collector
+    }
+
+    /// A dep-info path made absolute: relative paths are relative to `build.dep-info-basedir`
+    /// in cargo's own file, to the package for rustc's.
+    fn absolute(&self, file: PathBuf, package_dir: Option<&Path>) -> PathBuf {
+        if file.is_absolute() {
+            return rbee_graph_model::path::normalize(&file);
+        }
+        let base = self
+            .basedir
+            .as_deref()
+            .or(package_dir)
+            .unwrap_or(self.workspace_root);
+        rbee_graph_model::path::normalize(&base.join(file))
+    }
+
+    fn is_input(&self, path: &Path) -> bool {
+        !self.excluded.iter().any(|dir| path.starts_with(dir))
+    }
+
+    fn read_by(&self, binary: &Binary, executable: &Path) -> Read {
+        let mut sources = BTreeSet::new();
+        let mut configuration = BTreeSet::new();
+        let dir = executable.parent().unwrap_or(executable);
+        let dep_info = dir.join(format!("{}.d", binary.name));
+        match crate::depinfo::read(&dep_info) {
+            Some(files) => {
+                for file in files {
+                    let file = self.absolute(file, None);
+                    if self.is_input(&file) {
+                        sources.insert(file);
+                    }
+                }
+            }
+            // Without cargo's list nothing is known: the record must not say fresh.
+            None => {
+                configuration.insert(dep_info);
+            }
+        }
+        sources.extend(self.others.iter().cloned());
+        // The packages whose units the binary's sources are the roots of.
+        let mut packages: BTreeSet<&Path> = BTreeSet::new();
+        for unit in &self.built.units {
+            if sources.contains(&rbee_graph_model::path::normalize(&unit.src_path))
+                && let Some(dir) = unit.manifest.parent()
+            {
+                packages.insert(dir);
+                configuration.insert(unit.manifest.clone());
+            }
+        }
+        // Files whose appearance makes a target (and so changes what cargo builds).
+        for dir in &packages {
+            for name in ["build.rs", "src/lib.rs", "src/main.rs"] {
+                configuration.insert(dir.join(name));
+            }
+        }
+        let mut scope = Vec::new();
+        for manifest in &self.built.whole_packages {
+            let Some(dir) = Path::new(manifest).parent() else {
+                continue;
+            };
+            if !packages.contains(dir) {
+                continue;
+            }
+            match relative_to_repo(dir, self.workdir) {
+                Some(rel) if !rel.is_empty() => scope.push(rel),
+                // The root package, or one git cannot see: every file it holds.
+                _ => sources.extend(
+                    crate::inputs::files_under(dir)
+                        .into_iter()
+                        .filter(|f| self.is_input(f) && !f.components().any(|c| c.as_os_str() == ".git")),
+                ),
+            }
+        }
+        // Directories (`rerun-if-changed=dir`) stand for every file in them too.
+        let dirs: Vec<PathBuf> = sources.iter().filter(|p| p.is_dir()).cloned().collect();
+        for dir in dirs {
+            sources.extend(
+                crate::inputs::files_under(&dir)
+                    .into_iter()
+                    .filter(|f| self.is_input(f)),
+            );
+        }
+        configuration.insert(self.workspace_root.join("Cargo.toml"));
+        configuration.insert(self.workspace_root.join("Cargo.lock"));
+        configuration.extend(crate::cargo_config::CargoConfig::candidates(
+            self.workspace_root,
+        ));
+        configuration.extend(crate::toolchain::toolchain_files(self.workspace_root));
+        scope.sort();
+        scope.dedup();
+        Read {
+            sources,
+            configuration,
+            scope,
+        }
+    }
+}
+
+/// `dir` relative to the repository root, also when one of them was reached through a symlink.
+fn relative_to_repo(dir: &Path, workdir: &Path) -> Option<String> {
+    rbee_graph_model::path::relative_to(dir, workdir).or_else(|| {
+        let dir = std::fs::canonicalize(dir).ok()?;
+        let root = std::fs::canonicalize(workdir).ok()?;
+        rbee_graph_model::path::relative_to(&dir, &root)
+    })
 }
 
 fn required_features(worktree: &Worktree, binary: &Binary) -> Vec<String> {
@@ -407,7 +647,6 @@ fn check_for_ensure(options: &EnsureOptions) -> Result<EnsureCheck> {
     };
     let profile = profile(&worktree, options.profile.as_ref());
     let mut checker = Checker::new(&worktree, &profile)?;
-    checker.limit_to(&targets);
     let mut stale = Vec::new();
     let mut path = None;
     let mut not_built = None;
@@ -426,8 +665,14 @@ fn check_for_ensure(options: &EnsureOptions) -> Result<EnsureCheck> {
             warn_stale(&verdict);
         }
     }
+    let explicit_target = crate::cargo_config::CargoConfig::load(&worktree.workspace_root)
+        .build_target()
+        .is_some();
     let existing = profile
-        .output_dir(&worktree.target_directory)
+        .output_dir(
+            &worktree.target_directory,
+            explicit_target.then_some(checker.triple()),
+        )
         .join(&binary.name);
     Ok(EnsureCheck {
         binary,

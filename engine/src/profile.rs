@@ -51,9 +51,13 @@ impl Profile {
         }
     }
 
-    /// Where this profile's outputs land.
-    pub fn output_dir(&self, target_directory: &Path) -> PathBuf {
-        target_directory.join(self.dir_name())
+    /// Where this profile's outputs land: `<target-dir>/[<triple>/]<profile>`, with the triple
+    /// when one is asked for (`--target`, `CARGO_BUILD_TARGET`, `build.target`).
+    pub fn output_dir(&self, target_directory: &Path, target: Option<&str>) -> PathBuf {
+        match target {
+            Some(triple) => target_directory.join(triple).join(self.dir_name()),
+            None => target_directory.join(self.dir_name()),
+        }
     }
 
     /// The cargo arguments that select this profile.

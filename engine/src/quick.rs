@@ -1,11 +1,12 @@
 //! The pre-spawn fast path: is a binary fresh, answered without the workspace graph.
 //!
-//! Every record carries the scope of its binary: the paths whose change could make it stale
-//! (see [`crate::freshness::scope_for`]). When nothing in that scope differs from what the
-//! build saw, and the toolchain, the environment and the binary file are as recorded, the
-//! binary is fresh, whatever the rules would say about paths outside the scope. So this path
-//! reads the root manifest (for the profile and the cascade), the cached `rustc -vV`, the
-//! records, and asks git about the scope only: no cargo, no rustc, no graph.
+//! Every record lists every input its build read. When none differs from what the build saw
+//! (stat first, hash only what moved), and the toolchain, the environment and the binary file
+//! are as recorded, the binary is fresh: the same decision as the full check
+//! ([`crate::decide`]). So this path reads the root manifest (for the profile and the
+//! cascade), the cached `rustc -vV`, the records, and stats the inputs; git is asked only
+//! about the packages whose build script names no `rerun-if-changed`. No cargo, no rustc, no
+//! graph: a changed lock file goes to the full check, which compares the entries.
 //!
 //! It only ever answers "fresh". Anything else (a change in scope, a missing or ambiguous
 //! record, an unreadable file) sends the caller down the full path, which decides, explains and
@@ -17,11 +18,12 @@ use std::path::{Path, PathBuf};
 use gix::ObjectId;
 
 use crate::config::Config;
+use crate::decide::Facts;
+use crate::freshness::{LockedEntry, ScopeCache};
 use crate::metadata_cache;
 use crate::profile::Profile;
 use crate::record::{self, Record};
 use crate::repo::Repo;
-use crate::stamp::Stamp;
 
 /// The path of `binary` (and, with `cascade`, of everything it spawns, all fresh), if every one
 /// of them is certainly fresh; `None` when the full check must decide.
@@ -45,7 +47,7 @@ pub fn fresh_path(
     let profile = Profile::choose(asked_profile, config.profile.as_deref());
     let state_dir = metadata_cache::target_directory(&root).join("rbee-graph");
     let toolchain = crate::toolchain::rustc_version(&root, &state_dir).ok()?;
-    let triple = crate::toolchain::host_triple(&toolchain).to_owned();
+    let triple = crate::toolchain::target_triple(&root, &toolchain);
     let records_dir = state_dir.join("records").join(&triple).join(profile.name());
 
     let mut names = vec![binary.to_owned()];
@@ -61,30 +63,17 @@ pub fn fresh_path(
             next += 1;
         }
     }
-    let environment = crate::toolchain::build_environment();
-    let repo = Repo::discover(&root).ok()?;
-    let mut changed: BTreeMap<(ObjectId, Vec<String>), BTreeSet<String>> = BTreeMap::new();
+    let mut facts = QuickFacts {
+        toolchain,
+        environment: crate::toolchain::build_environment(),
+        repo: Repo::discover(&root).ok()?,
+        scopes: ScopeCache::default(),
+    };
     let mut path = None;
     for (i, name) in names.iter().enumerate() {
         // Only the asked binary may be pinned to a package; spawned ones are found by name.
         let record = find_record(&records_dir, name, if i == 0 { package } else { None })?;
-        if record.toolchain != toolchain
-            || record.environment != environment
-            || crate::freshness::changed_env_dep(&record.env_deps).is_some()
-            || Stamp::of(&record.executable) != record.executable_stamp
-        {
-            return None;
-        }
-        let commit = ObjectId::from_hex(record.commit.as_bytes()).ok()?;
-        let key = (commit, record.scope.clone());
-        if !changed.contains_key(&key) {
-            if !repo.has_commit(commit) {
-                return None;
-            }
-            let paths = repo.changed_in_worktree_under(commit, &record.scope).ok()?;
-            changed.insert(key.clone(), paths);
-        }
-        if !unchanged_since(&repo, &record, &changed[&key])? {
+        if !crate::decide::decide(&record, &mut facts).ok()?.is_empty() {
             return None;
         }
         if i == 0 {
@@ -93,6 +82,36 @@ pub fn fresh_path(
     }
     tracing::debug!("fresh by the fast path: {}", names.join(", "));
     path
+}
+
+/// What the fast path knows: no graph, so a changed lock file is left to the full check.
+struct QuickFacts {
+    toolchain: String,
+    environment: BTreeMap<String, String>,
+    repo: Repo,
+    scopes: ScopeCache,
+}
+
+impl Facts for QuickFacts {
+    fn toolchain(&self) -> &str {
+        &self.toolchain
+    }
+
+    fn environment(&self) -> &BTreeMap<String, String> {
+        &self.environment
+    }
+
+    fn has_commit(&mut self, commit: &str) -> bool {
+        ObjectId::from_hex(commit.as_bytes()).is_ok_and(|id| self.repo.has_commit(id))
+    }
+
+    fn lock_entries_now(&mut self, _: &Record) -> Option<BTreeMap<String, LockedEntry>> {
+        None
+    }
+
+    fn changed_in_scope(&mut self, record: &Record) -> crate::Result<BTreeSet<String>> {
+        self.scopes.changed(&self.repo, record)
+    }
 }
 
 /// The one record of a binary called `name` (in `package`, if given); `None` when there is no
@@ -116,12 +135,4 @@ fn find_record(records_dir: &Path, name: &str, package: Option<&str>) -> Option<
     };
     let record = record::parse(&std::fs::read(path).ok()?).ok()?;
     (record.binary.name == name).then_some(record)
-}
-
-/// Whether no path of the record's scope differs in content from what the build saw.
-fn unchanged_since(repo: &Repo, record: &Record, changed: &BTreeSet<String>) -> Option<bool> {
-    let hash_now = |path: &str| Ok(repo.hash_on_disk(path)?.map(|id| id.to_string()));
-    let differing =
-        crate::freshness::changed_since_build(record, changed, &record.scope, hash_now).ok()?;
-    Some(differing.is_empty())
 }

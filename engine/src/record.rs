@@ -12,12 +12,13 @@ use rbee_graph_model::Binary;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::inputs::Inputs;
 use crate::profile::Profile;
 use crate::stamp::{Stamp, write_atomically};
 
 /// The record format this engine writes. A record with a higher number was written by a newer
 /// rbee-graph: it is not trusted (stale) and is replaced on the next build.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 /// What was recorded about one build of one binary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +33,8 @@ pub struct Record {
     pub target: String,
     /// The features it was built with (beyond its package's defaults).
     pub features: Vec<String>,
+    /// The directory cargo ran in (the workspace root): where it looked for configuration.
+    pub workspace_root: PathBuf,
     /// The commit HEAD pointed at when the build started.
     pub commit: String,
     /// Every path that differed from `commit` when the build started, with the blob id of its
@@ -47,12 +50,17 @@ pub struct Record {
     pub env_deps: BTreeMap<String, Option<String>>,
     /// The `Cargo.lock` entries the binary reaches, keyed by `name version source`.
     pub lock_entries: BTreeMap<String, crate::freshness::LockedEntry>,
-    /// Files outside every package that the binary read, from cargo's dep-info
-    /// (repository-relative); `None` when cargo wrote no dep-info.
-    pub reads_outside_packages: Option<Vec<String>>,
-    /// Every path whose change can make this binary stale (see
-    /// [`crate::freshness::scope_for`]); empty means the whole repository. The pre-spawn fast
-    /// path looks only there, without loading the workspace graph.
+    /// The lock file cargo read; when its content differs, the entries above are compared.
+    pub lock_file: PathBuf,
+    /// Every file the build read, by the path cargo reported, with its content then: the
+    /// dep-info of every local unit (sources, `include_str!` files, build scripts and their
+    /// `rerun-if-changed` paths), the manifests, the lock file, the configuration cargo and
+    /// rustup read (absent files too: one that appears is a change).
+    pub inputs: Inputs,
+    /// Directories of packages (repository-relative) whose build script names no
+    /// `rerun-if-changed`: cargo reruns it when any file of the package changes, which only
+    /// git can tell (it honours `.gitignore`, as cargo's own file list does). Compared with
+    /// the recorded commit and `dirty`; empty for most binaries, and then git is not asked.
     pub scope: Vec<String>,
     /// The binary file written.
     pub executable: PathBuf,
@@ -129,6 +137,12 @@ pub fn parse(bytes: &[u8]) -> Result<Record, Unusable> {
     if version.schema > SCHEMA {
         return Err(Unusable::FutureSchema(version.schema));
     }
+    if version.schema < SCHEMA {
+        return Err(Unusable::Corrupt(format!(
+            "format {}, written by an older rbee-graph that did not record every input",
+            version.schema
+        )));
+    }
     serde_json::from_slice(bytes).map_err(|e| Unusable::Corrupt(e.to_string()))
 }
 
@@ -156,12 +170,12 @@ mod tests {
     fn future_and_garbage_records_are_told_apart() {
         assert_eq!(parse(br#"{"schema": 99}"#), Err(Unusable::FutureSchema(99)));
         assert!(matches!(
-            parse(b"{\"schema\": 1"),
+            parse(b"{\"schema\": 2"),
             Err(Unusable::Corrupt(_))
         ));
         assert!(matches!(parse(b"\x00\x01"), Err(Unusable::Corrupt(_))));
         assert!(matches!(
-            parse(br#"{"schema": 1}"#),
+            parse(br#"{"schema": 2}"#),
             Err(Unusable::Corrupt(_))
         ));
     }

@@ -16,6 +16,9 @@ use crate::profile::Profile;
 pub struct CargoBuild<'a> {
     /// The workspace's root manifest.
     pub manifest_path: &'a Path,
+    /// The workspace root: cargo runs there, so it reads the configuration the records
+    /// describe, whatever directory the caller stands in.
+    pub workspace_root: &'a Path,
     /// The profile.
     pub profile: &'a Profile,
     /// The binaries, in build order, each with the features it requires.
@@ -65,6 +68,7 @@ pub async fn cargo_build(
     tracing::info!("running cargo {}", args.join(" "));
     let mut child = tokio::process::Command::new(&cargo)
         .args(&args)
+        .current_dir(build.workspace_root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -75,6 +79,7 @@ pub async fn cargo_build(
     let mut lines = tokio::io::BufReader::new(stdout).split(b'\n');
     let mut built = Built::default();
     let mut dep_infos = BTreeSet::new();
+    let mut scripts: BTreeMap<String, PathBuf> = BTreeMap::new();
     while let Some(line) = lines
         .next_segment()
         .await
@@ -83,6 +88,18 @@ pub async fn cargo_build(
         match serde_json::from_slice::<Message>(&line) {
             Ok(Message::CompilerArtifact(artifact)) => {
                 dep_infos.extend(rustc_dep_infos(&artifact));
+                let package_id = artifact.package_id.repr.clone();
+                let manifest: PathBuf = artifact.manifest_path.clone().into();
+                if artifact.target.is_custom_build() {
+                    scripts.insert(package_id.clone(), manifest.clone());
+                }
+                built.units.push(Unit {
+                    is_path: package_id.starts_with("path+"),
+                    dep_info: unit_dep_info(&artifact),
+                    package_id,
+                    manifest,
+                    src_path: artifact.target.src_path.clone().into(),
+                });
                 let Some(executable) = artifact.executable else {
                     continue;
                 };
@@ -94,7 +111,7 @@ pub async fn cargo_build(
                     .parent()
                     .map(|d| d.as_std_path().to_owned());
                 let package = dir
-                    .and_then(|d| rbee_graph_model::path::relative_to(&d, repo_root))
+                    .and_then(|d| relative_to_repo(&d, repo_root))
                     .and_then(|rel| graph.owner(&rel))
                     .map(|id| graph.package(id).name.clone());
                 if let Some(package) = package {
@@ -107,15 +124,37 @@ pub async fn cargo_build(
             }
             Ok(Message::BuildScriptExecuted(script)) => {
                 // `cargo:rerun-if-env-changed=VAR` lines of the script's output.
-                if let Some(dir) = script.out_dir.parent() {
-                    let output = std::fs::read_to_string(dir.join("output")).unwrap_or_default();
-                    built.env_vars.extend(output.lines().filter_map(|line| {
-                        line.strip_prefix("cargo::rerun-if-env-changed=")
-                            .or_else(|| line.strip_prefix("cargo:rerun-if-env-changed="))
-                            .map(|var| var.trim().to_owned())
-                            .filter(|var| !set_by_cargo(var))
-                    }));
+                let output = script
+                    .out_dir
+                    .parent()
+                    .and_then(|dir| std::fs::read_to_string(dir.join("output")).ok());
+                let Some(output) = output else {
+                    // What the script asked for is unknown: every file of its package counts.
+                    built.whole_packages.insert(script.package_id.repr.clone());
+                    continue;
+                };
+                let directive = |line: &'_ str, name: &str| -> Option<String> {
+                    line.strip_prefix("cargo::")
+                        .or_else(|| line.strip_prefix("cargo:"))?
+                        .strip_prefix(name)?
+                        .strip_prefix('=')
+                        .map(|value| value.trim().to_owned())
+                };
+                built.env_vars.extend(
+                    output
+                        .lines()
+                        .filter_map(|line| directive(line, "rerun-if-env-changed"))
+                        .filter(|var| !set_for_build_scripts(var)),
+                );
+                if !output
+                    .lines()
+                    .any(|line| directive(line, "rerun-if-changed").is_some())
+                {
+                    built.whole_packages.insert(script.package_id.repr.clone());
                 }
+                built
+                    .script_env
+                    .extend(script.env.iter().map(|(name, _)| name.clone()));
             }
             _ => {}
         }
@@ -131,8 +170,19 @@ pub async fn cargo_build(
     }
     for dep_info in dep_infos {
         let text = std::fs::read_to_string(&dep_info).unwrap_or_default();
-        built.env_vars.extend(env_deps(&text));
+        let vars: Vec<String> = env_deps(&text)
+            .filter(|var| !built.script_env.contains(var))
+            .collect();
+        built.env_vars.extend(vars);
     }
+    // Build scripts by package id, to the manifest of their package.
+    built.whole_packages = std::mem::take(&mut built.whole_packages)
+        .into_iter()
+        .map(|id| match scripts.get(&id) {
+            Some(manifest) => manifest.display().to_string(),
+            None => id,
+        })
+        .collect();
     Ok(built)
 }
 
@@ -141,10 +191,60 @@ pub async fn cargo_build(
 pub struct Built {
     /// Where each binary was written.
     pub executables: BTreeMap<Binary, PathBuf>,
+    /// Every unit cargo built or found fresh.
+    pub units: Vec<Unit>,
+    /// The manifests (as paths) of packages whose build script named no `rerun-if-changed`:
+    /// cargo reruns those when any file of the package changes.
+    pub whole_packages: BTreeSet<String>,
+    /// Variables build scripts set for rustc (`cargo:rustc-env`): cargo's, not the user's.
+    pub script_env: BTreeSet<String>,
     /// Environment variables the build read: `env!`/`option_env!` in any crate of the run
     /// (rustc's `# env-dep:` lines) and build scripts' `rerun-if-env-changed`. Cargo rebuilds
     /// when one changes, so a binary is stale when one differs from the build.
     pub env_vars: BTreeSet<String>,
+}
+
+/// One unit of a cargo run, as its `compiler-artifact` message describes it.
+#[derive(Debug)]
+pub struct Unit {
+    /// Cargo's package id.
+    pub package_id: String,
+    /// Whether the package is a path package (a member or a path dependency): cargo's own
+    /// dep-info of a binary covers those. Others (registry, git, vendored) are not in it.
+    pub is_path: bool,
+    /// The package's manifest.
+    pub manifest: PathBuf,
+    /// The target's root source file.
+    pub src_path: PathBuf,
+    /// rustc's dep-info file of the unit, when its artifacts say where it is.
+    pub dep_info: Option<PathBuf>,
+}
+
+/// The dep-info rustc wrote for an artifact in `deps/`: `deps/libfoo-<hash>.rlib` was written
+/// with `deps/foo-<hash>.d`.
+fn unit_dep_info(artifact: &cargo_metadata::Artifact) -> Option<PathBuf> {
+    let crate_name = format!("{}-", artifact.target.name.replace('-', "_"));
+    artifact.filenames.iter().find_map(|file| {
+        let dir = file.parent()?;
+        if dir.file_name() != Some("deps") {
+            return None;
+        }
+        let name = file.file_name()?;
+        let start = name.find(&crate_name)?;
+        let stem = &name[start..];
+        let stem = stem.split('.').next()?;
+        let dep_info = dir.join(format!("{stem}.d"));
+        dep_info.is_file().then(|| dep_info.into_std_path_buf())
+    })
+}
+
+/// `dir` relative to the repository root, also when one of them was reached through a symlink.
+fn relative_to_repo(dir: &Path, repo_root: &Path) -> Option<String> {
+    rbee_graph_model::path::relative_to(dir, repo_root).or_else(|| {
+        let dir = std::fs::canonicalize(dir).ok()?;
+        let root = std::fs::canonicalize(repo_root).ok()?;
+        rbee_graph_model::path::relative_to(&dir, &root)
+    })
 }
 
 /// rustc's own dep-info files (`deps/<crate>-<hash>.d`) of an artifact's crate. A binary's
@@ -177,25 +277,45 @@ fn rustc_dep_infos(artifact: &cargo_metadata::Artifact) -> Vec<PathBuf> {
 }
 
 /// The variable names of rustc's `# env-dep:NAME=VALUE` (or `# env-dep:NAME`) lines, without
-/// those cargo itself sets for every compilation (see [`set_by_cargo`]).
+/// those cargo itself sets for every compilation (see [`set_for_rustc`]).
 pub fn env_deps(dep_info: &str) -> impl Iterator<Item = String> + '_ {
     dep_info.lines().filter_map(|line| {
         let dep = line.strip_prefix("# env-dep:")?;
         let name = dep.split('=').next().unwrap_or(dep).trim();
-        (!name.is_empty() && !set_by_cargo(name)).then(|| name.to_owned())
+        (!name.is_empty() && !set_for_rustc(name)).then(|| name.to_owned())
     })
 }
 
-/// Whether cargo sets `name` for rustc or a build script itself (`CARGO_PKG_VERSION`,
-/// `OUT_DIR`, ...): its value follows the manifest and the build, not the user's environment,
-/// which may hold another value (a daemon started with `cargo run` inherits cargo's).
-fn set_by_cargo(name: &str) -> bool {
-    name.starts_with("CARGO_")
+/// Whether cargo sets `name` for every rustc it runs (`CARGO_PKG_VERSION`, `OUT_DIR`, ...):
+/// its value follows the manifest and the build, not the user's environment, which may hold
+/// another value (a daemon started with `cargo run` inherits cargo's). Anything else a crate
+/// reads with `env!` (`DEBUG`, `PROFILE`, `CARGO_MAKE_PROFILE`) is the user's.
+fn set_for_rustc(name: &str) -> bool {
+    const PREFIXES: &[&str] = &["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_EXE_"];
+    PREFIXES.iter().any(|prefix| name.starts_with(prefix))
         || matches!(
             name,
             "CARGO"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "CARGO_SBOM_PATH"
                 | "OUT_DIR"
-                | "TARGET"
+        )
+}
+
+/// Whether cargo sets `name` for a build script: rustc's variables, and those that describe
+/// the build (`TARGET`, `PROFILE`, `CARGO_CFG_*`, ...), which the record covers by profile,
+/// target and toolchain.
+fn set_for_build_scripts(name: &str) -> bool {
+    const PREFIXES: &[&str] = &["CARGO_CFG_", "CARGO_FEATURE_", "DEP_"];
+    set_for_rustc(name)
+        || PREFIXES.iter().any(|prefix| name.starts_with(prefix))
+        || matches!(
+            name,
+            "TARGET"
                 | "HOST"
                 | "NUM_JOBS"
                 | "OPT_LEVEL"
@@ -204,6 +324,10 @@ fn set_by_cargo(name: &str) -> bool {
                 | "RUSTC"
                 | "RUSTDOC"
                 | "RUSTC_LINKER"
+                | "RUSTC_WRAPPER"
+                | "RUSTC_WORKSPACE_WRAPPER"
+                | "CARGO_ENCODED_RUSTFLAGS"
+                | "CARGO_MAKEFLAGS"
         )
 }
 
@@ -235,11 +359,11 @@ mod tests {
 
     #[test]
     fn reads_rustc_env_deps() {
-        let text = "/t/deps/a.d: src/lib.rs\n\nsrc/lib.rs:\n\n# env-dep:CARGO_PKG_NAME=a\n# env-dep:RBEE_GREETING\n";
+        let text = "/t/deps/a.d: src/lib.rs\n\nsrc/lib.rs:\n\n# env-dep:CARGO_PKG_NAME=a\n# env-dep:RBEE_GREETING\n# env-dep:PROFILE\n";
         let vars: Vec<String> = env_deps(text).collect();
         assert_eq!(
             vars,
-            ["RBEE_GREETING"],
+            ["RBEE_GREETING", "PROFILE"],
             "cargo's own variables are not the user's"
         );
     }

@@ -22,26 +22,58 @@ pub struct Stamp {
     /// it forward, so a stamp cannot stay equal while the content changes.
     #[serde(default)]
     pub ctime_ns: i128,
+    /// The device it is on (0 where the platform has none).
+    #[serde(default)]
+    pub dev: u64,
 }
 
 impl Stamp {
     /// Stats `path` (following symlinks); a missing file has a stamp too.
     pub fn of(path: &Path) -> Stamp {
         match std::fs::metadata(path) {
-            Ok(meta) => Stamp {
-                exists: true,
-                size: meta.len(),
-                mtime_ns: meta
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos() as i128),
-                inode: inode(&meta),
-                ctime_ns: ctime_ns(&meta),
-            },
+            Ok(meta) => Stamp::from_metadata(&meta),
             Err(_) => Stamp::default(),
         }
     }
+
+    /// The stamp of a file whose metadata is at hand.
+    pub fn from_metadata(meta: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            exists: true,
+            size: meta.len(),
+            mtime_ns: meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128),
+            inode: inode(meta),
+            ctime_ns: ctime_ns(meta),
+            dev: dev(meta),
+        }
+    }
+
+    /// Whether `self` and `other` are the same file with the same bytes, as far as a stat can
+    /// tell, for a file the engine does not hash (a built binary). The status-change time is
+    /// left out: cargo re-points the hard link of a binary it did not rebuild (after a failed
+    /// build, when another run uplifts it again), which moves only the ctime; a binary written
+    /// by another build is another inode, and a copy over it moves its mtime.
+    pub fn same_file(&self, other: &Stamp) -> bool {
+        self.exists == other.exists
+            && self.size == other.size
+            && self.mtime_ns == other.mtime_ns
+            && self.inode == other.inode
+            && (self.dev == 0 || other.dev == 0 || self.dev == other.dev)
+    }
+}
+
+#[cfg(unix)]
+fn dev(meta: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::dev(meta)
+}
+
+#[cfg(not(unix))]
+fn dev(_: &std::fs::Metadata) -> u64 {
+    0
 }
 
 #[cfg(unix)]

@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::stamp::Stamp;
 
-/// Environment variables that change what cargo builds, compared exactly.
+/// Environment variables that change what cargo builds, compared exactly. Which `rustc` runs
+/// (`RUSTC`) counts through `rustc -vV`, as it does for cargo; a wrapper (`RUSTC_WRAPPER`,
+/// sccache) does not count at all: cargo does not rebuild for it, and a wrapper that changed
+/// the output would be broken.
 const VARIABLES: &[&str] = &[
-    "RUSTC",
-    "RUSTC_WRAPPER",
-    "RUSTC_WORKSPACE_WRAPPER",
     "RUSTC_BOOTSTRAP",
     "RUSTFLAGS",
     "CARGO_ENCODED_RUSTFLAGS",
@@ -40,37 +40,37 @@ const LOCATION_ONLY: &[&str] = &[
     "CARGO_TARGET_DIR",
     "CARGO_BUILD_TARGET_DIR",
     "CARGO_BUILD_JOBS",
+    "CARGO_BUILD_RUSTC",
+    "CARGO_BUILD_RUSTC_WRAPPER",
+    "CARGO_BUILD_RUSTC_WORKSPACE_WRAPPER",
 ];
 
-/// The environment inputs of a build: the variables above that are set, and the content of
-/// the user's cargo configuration (`$CARGO_HOME/config.toml`), which lies outside the
-/// repository.
+/// The environment inputs of a build: the variables above that are set. (Cargo's
+/// configuration files, `$CARGO_HOME/config.toml` among them, are input files of every build:
+/// see [`crate::inputs`].)
 pub fn build_environment() -> BTreeMap<String, String> {
-    let mut env: BTreeMap<String, String> = std::env::vars()
+    std::env::vars()
         .filter(|(name, _)| {
             !LOCATION_ONLY.contains(&name.as_str())
                 && (VARIABLES.contains(&name.as_str())
                     || PREFIXES.iter().any(|prefix| name.starts_with(prefix)))
         })
-        .collect();
-    if let Some(home) = cargo_home() {
-        for name in ["config.toml", "config"] {
-            let path = home.join(name);
-            if let Ok(content) = std::fs::read(&path) {
-                env.insert(
-                    format!("$CARGO_HOME/{name}"),
-                    crate::stamp::digest(&content),
-                );
-            }
-        }
-    }
-    env
+        .collect()
 }
 
-fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
+/// The target triple cargo builds for in `workspace_root`: `--target` as configured
+/// (`CARGO_BUILD_TARGET`, `build.target`), else the host's from `rustc -vV`.
+pub fn target_triple(workspace_root: &Path, rustc_version: &str) -> String {
+    crate::cargo_config::CargoConfig::load(workspace_root)
+        .build_target()
+        .unwrap_or_else(|| host_triple(rustc_version).to_owned())
+}
+
+/// Every toolchain file rustup may read for a build run in `dir` (present or not).
+pub fn toolchain_files(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .flat_map(|d| [d.join("rust-toolchain"), d.join("rust-toolchain.toml")])
+        .collect()
 }
 
 fn rustup_home() -> Option<PathBuf> {

@@ -215,7 +215,6 @@ async fn rebuild(
     let (stale, state_dir) = {
         let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
         let mut checker = Checker::new(&worktree, profile)?;
-        checker.limit_to(cascade);
         let mut stale = Vec::new();
         for binary in cascade {
             let verdict = checker.check(binary)?;

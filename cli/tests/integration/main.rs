@@ -19,6 +19,7 @@ mod formats;
 mod global;
 mod history;
 mod hostile;
+mod inputs;
 mod layouts;
 mod lockfile;
 mod oracle;

@@ -215,12 +215,12 @@ fn set_old_mtime(path: &Path) {
         .unwrap_or_else(|e| panic!("set mtime of {}: {e}", path.display()));
 }
 
-/// Reads a record file: it must be JSON with schema 1.
+/// Reads a record file: it must be JSON with schema 2 (records hold every input).
 fn parse_record(path: &Path) -> Value {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let v: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("record {} is not JSON ({e}):\n{text}", path.display()));
-    assert_eq!(v["schema"], 1, "{}: {v:#}", path.display());
+    assert_eq!(v["schema"], 2, "{}: {v:#}", path.display());
     v
 }
 
