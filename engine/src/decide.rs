@@ -24,6 +24,8 @@ pub enum Dirty {
     ExecutableReplaced(PathBuf),
     /// The recorded commit is not in the repository.
     CommitMissing(String),
+    /// Another workspace (a worktree sharing the target directory) built it.
+    OtherWorkspace(PathBuf),
     /// `rustc -vV` says something else.
     Toolchain,
     /// A variable cargo reads, or one the build read at compile time, has another value.
@@ -55,6 +57,8 @@ pub enum Dirty {
 
 /// What the decision needs to know about now.
 pub(crate) trait Facts {
+    /// The workspace root now.
+    fn workspace_root(&self) -> &Path;
     /// `rustc -vV` now.
     fn toolchain(&self) -> &str;
     /// The environment cargo reads, now (see [`crate::toolchain::build_environment`]).
@@ -80,6 +84,9 @@ pub(crate) fn decide(record: &Record, facts: &mut impl Facts) -> Result<Vec<Dirt
         dirty.push(Dirty::ExecutableMissing(record.executable.clone()));
     } else if !now.same_file(&record.executable_stamp) {
         dirty.push(Dirty::ExecutableReplaced(record.executable.clone()));
+    }
+    if !same_dir(&record.workspace_root, facts.workspace_root()) {
+        dirty.push(Dirty::OtherWorkspace(record.workspace_root.clone()));
     }
     if !facts.has_commit(&record.commit) {
         dirty.push(Dirty::CommitMissing(record.commit.clone()));
@@ -149,4 +156,13 @@ pub(crate) fn decide(record: &Record, facts: &mut impl Facts) -> Result<Vec<Dirt
         }
     }
     Ok(dirty)
+}
+
+/// Whether two paths name one directory (one of them may be reached through a symlink).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    a == b
+        || matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(a), Ok(b)) if a == b
+        )
 }

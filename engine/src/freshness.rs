@@ -39,6 +39,9 @@ pub enum StaleReason {
     ExecutableReplaced(PathBuf),
     /// The recorded commit is not in the repository (shallow clone, gc).
     CommitMissing(String),
+    /// The record is of a build in another workspace that shares the target directory (a git
+    /// worktree): the binary there is that workspace's.
+    OtherWorkspace(PathBuf),
     /// `rustc -vV` says something else than at the build.
     ToolchainChanged,
     /// An environment variable cargo reads (or the user's cargo config) changed.
@@ -65,6 +68,10 @@ impl StaleReason {
             StaleReason::CommitMissing(c) => {
                 format!("the recorded commit {c} is not in the repository (shallow clone or gc)")
             }
+            StaleReason::OtherWorkspace(root) => format!(
+                "it was last built from {}, which shares the target directory",
+                root.display()
+            ),
             StaleReason::ToolchainChanged => "the toolchain (rustc -vV) changed".to_owned(),
             StaleReason::EnvironmentChanged(var) => format!("{var} changed"),
             StaleReason::Input(reason) => rules::describe(reason),
@@ -123,6 +130,7 @@ impl Verdict {
                 matches!(
                     r,
                     StaleReason::CommitMissing(_)
+                        | StaleReason::OtherWorkspace(_)
                         | StaleReason::Forced
                         | StaleReason::ExecutableMissing(_)
                         | StaleReason::ExecutableReplaced(_)
@@ -232,6 +240,9 @@ impl<'w> Checker<'w> {
                     verdict.reasons.push(StaleReason::ExecutableReplaced(p));
                 }
                 Dirty::CommitMissing(c) => verdict.reasons.push(StaleReason::CommitMissing(c)),
+                Dirty::OtherWorkspace(root) => {
+                    verdict.reasons.push(StaleReason::OtherWorkspace(root));
+                }
                 Dirty::Toolchain => verdict.reasons.push(StaleReason::ToolchainChanged),
                 Dirty::Environment { variable, .. } => {
                     verdict
@@ -347,6 +358,10 @@ impl<'w> Checker<'w> {
 }
 
 impl Facts for Checker<'_> {
+    fn workspace_root(&self) -> &Path {
+        &self.worktree.workspace_root
+    }
+
     fn toolchain(&self) -> &str {
         &self.toolchain
     }

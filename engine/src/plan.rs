@@ -238,6 +238,18 @@ impl Plan {
                 // from.
                 touched.extend(sources.iter().filter(|f| f.is_absolute()).cloned());
             }
+            if let Some(other) = verdict.reasons.iter().find_map(|r| match r {
+                StaleReason::OtherWorkspace(root) => Some(root),
+                _ => None,
+            }) {
+                // Cargo hashes path packages by their path in the workspace, so another
+                // worktree's build left artifacts cargo takes for this one's (cargo#17312):
+                // the same files here must look newer than that build.
+                touched.extend(sources.iter().filter_map(|f| {
+                    let rel = f.strip_prefix(other).ok()?;
+                    Some(worktree.workspace_root.join(rel))
+                }));
+            }
             known.extend(sources);
         }
         run::touch(repo.workdir(), &touched);

@@ -64,9 +64,10 @@ pub fn fresh_path(
         }
     }
     let mut facts = QuickFacts {
+        repo: Repo::discover(&root).ok()?,
+        workspace_root: root,
         toolchain,
         environment: crate::toolchain::build_environment(),
-        repo: Repo::discover(&root).ok()?,
         scopes: ScopeCache::default(),
     };
     let mut path = None;
@@ -86,6 +87,7 @@ pub fn fresh_path(
 
 /// What the fast path knows: no graph, so a changed lock file is left to the full check.
 struct QuickFacts {
+    workspace_root: PathBuf,
     toolchain: String,
     environment: BTreeMap<String, String>,
     repo: Repo,
@@ -93,6 +95,10 @@ struct QuickFacts {
 }
 
 impl Facts for QuickFacts {
+    fn workspace_root(&self) -> &Path {
+        &self.workspace_root
+    }
+
     fn toolchain(&self) -> &str {
         &self.toolchain
     }

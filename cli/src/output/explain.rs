@@ -50,6 +50,7 @@ fn cause(reason: &StaleReason) -> Option<&'static str> {
         StaleReason::ExecutableMissing(_) => "executable-missing",
         StaleReason::ExecutableReplaced(_) => "executable-replaced",
         StaleReason::CommitMissing(_) => "commit-missing",
+        StaleReason::OtherWorkspace(_) => "other-workspace",
         StaleReason::ToolchainChanged => "toolchain",
         StaleReason::EnvironmentChanged(_) => "environment",
         StaleReason::Forced => "forced",

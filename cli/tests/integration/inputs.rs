@@ -1059,13 +1059,13 @@ fn cargo_build_target_set_after_a_host_build_uses_the_triple_directory() {
     );
 }
 
-/// Expectation: rbee-graph runs cargo in its own working directory (`run.rs` sets none, and
-/// DESIGN lists "`.cargo/config(.toml)` in cargo's working directory and each ancestor"), so a
-/// build started from `tools/` reads `tools/.cargo/config.toml`. A binary built from the
-/// workspace root without that configuration is therefore stale when asked from `tools/`, and
-/// `ensure` from `tools/` hands out one built with it.
+/// rbee-graph runs cargo in the workspace root, whatever directory it is asked from (README,
+/// "What fresh means"), so the configuration cargo reads is the workspace root's and its
+/// ancestors', the same for every caller. A `.cargo/config.toml` in a subdirectory the caller
+/// stands in does not apply: asked from `tools/`, the binary built from the root is fresh, and
+/// `ensure` hands it out without running cargo, built without that configuration.
 #[test]
-fn subdirectory_cargo_config_counts_when_run_from_there_with_manifest_path() {
+fn subdirectory_cargo_config_does_not_apply_since_cargo_runs_in_the_workspace_root() {
     let fx = Fx::new();
     fx.repo.write(
         "tools/.cargo/config.toml",
@@ -1073,33 +1073,33 @@ fn subdirectory_cargo_config_counts_when_run_from_there_with_manifest_path() {
     );
     fx.repo.write("tools/README.md", "Scripts.\n");
     fx.repo.commit("tools/ has its own cargo configuration");
-    fx.build(&["llm-worker-rbee"]);
-    let out = run_exe(&fx.exe("llm-worker-rbee"));
-    assert!(
-        !out.contains("hello from tools"),
-        "built from the root, without tools/.cargo: {out}"
-    );
-
     let tools = fx.repo.path("tools");
     let manifest = fx.repo.path("Cargo.toml");
     let manifest = manifest.to_str().expect("UTF-8");
-    let v = fx.status_at(&tools, &["--manifest-path", manifest], &[]);
-    assert_stale(
-        &v,
-        WORKER,
-        "run from tools/, cargo reads tools/.cargo/config.toml ([env] RBEE_GREETING), which the \
-         build from the root did not",
-    );
+    // Built from tools/: cargo still runs in the root, without tools/.cargo.
     let exe = fx.ensure_at(
         &tools,
         &["--manifest-path", manifest, "llm-worker-rbee"],
         &[],
     );
-    assert_runs(
-        &exe,
-        "hello from tools",
-        "the configuration of the directory it was run from",
+    let out = run_exe(&exe);
+    assert!(
+        !out.contains("hello from tools"),
+        "cargo ran in the workspace root, without tools/.cargo: {out}"
     );
+    fx.clear_log();
+
+    let v = fx.status_at(&tools, &["--manifest-path", manifest], &[]);
+    assert_fresh(&v, WORKER, "the same configuration as its build, from any directory");
+    let v = fx.status();
+    assert_fresh(&v, WORKER, "asked from the root");
+    let again = fx.ensure_at(
+        &tools,
+        &["--manifest-path", manifest, "llm-worker-rbee"],
+        &[],
+    );
+    assert_eq!(again, exe);
+    assert!(fx.builds().is_empty(), "nothing to build: {:?}", fx.log());
 }
 
 // ---------------------------------------------------------------------------------------------
