@@ -56,13 +56,13 @@ impl CargoConfig {
         if let Some(target) = env_value("CARGO_BUILD_TARGET") {
             return Some(target);
         }
-        self.files.iter().find_map(|(_, table)| {
-            match table.get("build")?.get("target")? {
+        self.files
+            .iter()
+            .find_map(|(_, table)| match table.get("build")?.get("target")? {
                 toml::Value::String(s) => Some(s.clone()),
                 toml::Value::Array(list) => list.first()?.as_str().map(str::to_owned),
                 _ => None,
-            }
-        })
+            })
     }
 
     /// `build.target-dir` (or `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR`), absolute: a

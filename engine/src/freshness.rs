@@ -409,8 +409,8 @@ impl ScopeCache {
     pub(crate) fn changed(&mut self, repo: &Repo, record: &Record) -> Result<BTreeSet<String>> {
         let key = (record.commit.clone(), record.scope.clone());
         if !self.walks.contains_key(&key) {
-            let commit = ObjectId::from_hex(record.commit.as_bytes())
-                .map_err(crate::error::Error::git)?;
+            let commit =
+                ObjectId::from_hex(record.commit.as_bytes()).map_err(crate::error::Error::git)?;
             let _phase = crate::progress::phase("comparing the working tree with the builds");
             let walk = repo.changed_in_worktree_under(commit, &record.scope)?;
             self.walks.insert(key.clone(), walk);

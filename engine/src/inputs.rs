@@ -178,6 +178,23 @@ pub fn settle(inputs: &mut Inputs, before: &BTreeMap<PathBuf, Stamp>, started: S
     }
 }
 
+/// Records keep paths as UTF-8 text. An input whose path is not UTF-8 cannot be found again by
+/// its name once written down, so it is kept under its lossy name as [`Content::Unsettled`]: the
+/// binary is stale until its build no longer reads it. (Safe, and rare: rustc itself rejects
+/// such paths in `include_str!`; only build scripts' directories hold them.)
+pub fn keep_nameable(inputs: &mut Inputs) {
+    let unnameable: Vec<PathBuf> = inputs
+        .keys()
+        .filter(|path| path.to_str().is_none())
+        .cloned()
+        .collect();
+    for path in unnameable {
+        inputs.remove(&path);
+        let lossy = PathBuf::from(path.to_string_lossy().into_owned());
+        inputs.insert(lossy, Input::unsettled());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -327,6 +327,7 @@ impl Plan {
                     .or_insert_with(|| crate::inputs::fingerprint(path));
             }
             crate::inputs::settle(&mut inputs, &self.before, started);
+            crate::inputs::keep_nameable(&mut inputs);
             self.compiled.update(
                 read.sources
                     .iter()
@@ -516,11 +517,9 @@ impl<'a> InputCollector<'a> {
             match relative_to_repo(dir, self.workdir) {
                 Some(rel) if !rel.is_empty() => scope.push(rel),
                 // The root package, or one git cannot see: every file it holds.
-                _ => sources.extend(
-                    crate::inputs::files_under(dir)
-                        .into_iter()
-                        .filter(|f| self.is_input(f) && !f.components().any(|c| c.as_os_str() == ".git")),
-                ),
+                _ => sources.extend(crate::inputs::files_under(dir).into_iter().filter(|f| {
+                    self.is_input(f) && !f.components().any(|c| c.as_os_str() == ".git")
+                })),
             }
         }
         // Directories (`rerun-if-changed=dir`) stand for every file in them too.

@@ -269,16 +269,13 @@ fn input() -> impl Strategy<Value = Input> {
         text().prop_map(Content::Dir),
         Just(Content::Unsettled),
     ];
-    (
-        content,
-        prop::option::of(stamp()),
-        prop::option::of(path()),
-    )
-        .prop_map(|(content, stamp, resolved)| Input {
+    (content, prop::option::of(stamp()), prop::option::of(path())).prop_map(
+        |(content, stamp, resolved)| Input {
             content,
             stamp,
             resolved: resolved.map(PathBuf::from),
-        })
+        },
+    )
 }
 
 fn locked_entry() -> impl Strategy<Value = LockedEntry> {

@@ -1090,7 +1090,11 @@ fn subdirectory_cargo_config_does_not_apply_since_cargo_runs_in_the_workspace_ro
     fx.clear_log();
 
     let v = fx.status_at(&tools, &["--manifest-path", manifest], &[]);
-    assert_fresh(&v, WORKER, "the same configuration as its build, from any directory");
+    assert_fresh(
+        &v,
+        WORKER,
+        "the same configuration as its build, from any directory",
+    );
     let v = fx.status();
     assert_fresh(&v, WORKER, "asked from the root");
     let again = fx.ensure_at(
