@@ -2,14 +2,20 @@
 //! and a laboratory that runs `rbee-graph` and plain cargo on a real copy of the `rbee`
 //! fixture with a controlled environment. Used by `differential` and `faults`.
 //!
-//! The oracle remembers, per binary, every input the binary really had when it was last built
-//! (by `rbee-graph` or by plain cargo): each file in cargo's dep-info `target/debug/<bin>.d`,
-//! the manifests of the packages those files belong to and the root manifest, the `Cargo.lock`
-//! entries of the external crates those packages reach through normal or build dependencies,
-//! `.cargo/config.toml` and the toolchain files, and `RUSTFLAGS`. A binary is *truly stale* when
-//! any of those differ from now. The oracle under-approximates rather than over-approximates:
-//! it must never call a binary stale that is not, or the differential test would accuse
-//! `rbee-graph` of a correct "fresh".
+//! The oracle remembers, per binary (and target triple), every input the binary really had
+//! when it was last built (by `rbee-graph` or by plain cargo): each file in cargo's dep-info
+//! `target[/<triple>]/debug/<bin>.d` wherever it lives (ignored, outside the repository, under
+//! `.git/`, in a nested repository; read through symlinks; directories recursively), except
+//! generated files in the target directory and registry sources; every `Cargo.toml` in the
+//! repository and the manifests of the packages those files belong to; the `Cargo.lock`
+//! entries of the external crates those packages reach through normal or build dependencies
+//! (tracked or not); `.cargo/config(.toml)` and the toolchain files in the workspace and every
+//! ancestor up to `/` and cargo's home; and the environment the laboratory sets (`RUSTFLAGS`
+//! and [`Lab::env`]). A binary is *truly stale* when any of those differ from now. When a
+//! build compiled other content than the file holds afterwards (an edit during the build, see
+//! [`Oracle::compiled_instead`]), the oracle remembers the compiled content. Truth about
+//! behaviour that the inputs cannot show (cargo linking an old library) is left to the
+//! behaviour check, which runs the daemons.
 
 #![cfg(unix)]
 #![allow(dead_code)] // Not every user of the laboratory needs every helper.
@@ -212,8 +218,15 @@ impl Out {
 /// the `RUSTFLAGS` every `rbee-graph` and cargo process gets.
 pub struct Lab {
     pub repo: Repo,
+    /// The repository root: `repo.root()`, or `<private dir>/repo` for
+    /// [`Lab::in_private_dir`].
+    root: PathBuf,
     pub cargo: OsString,
     pub rustflags: Option<String>,
+    /// More environment variables for every process (after the ones removed below).
+    pub env: BTreeMap<String, String>,
+    /// `CARGO_BUILD_TARGET` for every process: binaries then live in `target/<triple>/debug/`.
+    pub build_target: Option<String>,
 }
 
 /// The real cargo.
@@ -221,18 +234,105 @@ pub fn real_cargo() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
 }
 
+/// Variables that change what cargo builds, removed from every process unless the laboratory
+/// sets them.
+const CONTROLLED_ENV: &[&str] = &[
+    "CARGO_BUILD_TARGET",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_BUILD_RUSTFLAGS",
+    "RBEE_CONFIG_ENV",
+];
+
 impl Lab {
     pub fn new(repo: Repo) -> Lab {
+        let root = repo.root().to_owned();
         Lab {
             repo,
+            root,
             cargo: real_cargo(),
             rustflags: None,
+            env: BTreeMap::new(),
+            build_target: None,
+        }
+    }
+
+    /// A copy of the fixture `name` as the git repository `<dir>/repo`, where `<dir>` is a
+    /// private temporary directory: the test may put files next to the repository (a path
+    /// dependency outside it, a `.cargo/config.toml` above it, another worktree).
+    pub fn in_private_dir(name: &str) -> Lab {
+        let repo = Repo::from_fixture_in(name, "repo");
+        let outer = repo.root().to_owned();
+        // `from_fixture_in` made `<dir>` the repository; make `<dir>/repo` the repository.
+        fs::remove_dir_all(outer.join(".git")).expect("remove the outer .git");
+        fs::remove_file(outer.join("README.md")).expect("remove the outer README.md");
+        let mut lab = Lab::new(repo);
+        lab.root = outer.join("repo");
+        lab.git(&["-c", "init.defaultBranch=main", "init", "-q", "-b", "main"]);
+        lab.commit("initial");
+        lab
+    }
+
+    /// The repository root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The directory that holds the repository.
+    pub fn outer(&self) -> &Path {
+        self.root.parent().expect("the repository has a parent")
+    }
+
+    /// The absolute path of `rel` (relative to the repository root; may start with `../`).
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        let path = self.path(rel);
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    }
+
+    pub fn write(&self, rel: &str, contents: &str) {
+        let path = self.path(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .unwrap_or_else(|e| panic!("create {}: {e}", parent.display()));
+        }
+        fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// Replaces the only occurrence of `from` in `rel` with `to`.
+    pub fn replace(&self, rel: &str, from: &str, to: &str) {
+        let old = self.read(rel);
+        assert_eq!(old.matches(from).count(), 1, "{from:?} in {rel}");
+        self.write(rel, &old.replacen(from, to, 1));
+    }
+
+    /// Runs git with `args` in the repository; its trimmed stdout. Panics if git fails.
+    pub fn git(&self, args: &[&str]) -> String {
+        let out = self.try_git(args);
+        assert!(out.code == Some(0), "git {args:?} failed: {out:#?}");
+        out.stdout.trim().to_owned()
+    }
+
+    /// Stages everything and commits it.
+    pub fn commit(&self, msg: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+    }
+
+    /// The target directory of binaries: `target/debug` or `target/<triple>/debug`.
+    pub fn bin_dir(&self) -> PathBuf {
+        match &self.build_target {
+            Some(t) => self.root.join("target").join(t).join("debug"),
+            None => self.root.join("target/debug"),
         }
     }
 
     fn environment(&self, cmd: &mut Command) {
         configure_git_env(cmd);
-        if let Some(parent) = self.repo.root().parent() {
+        if let Some(parent) = self.root.parent() {
             cmd.env("GIT_CEILING_DIRECTORIES", parent);
         }
         cmd.env_remove("RUST_LOG")
@@ -246,11 +346,30 @@ impl Lab {
             .env("NO_COLOR", "1")
             .env_remove("CLICOLOR_FORCE")
             .env("CARGO", &self.cargo);
+        for var in CONTROLLED_ENV {
+            cmd.env_remove(var);
+        }
         match &self.rustflags {
             Some(flags) => cmd.env("RUSTFLAGS", flags),
             None => cmd.env_remove("RUSTFLAGS"),
         };
+        if let Some(t) = &self.build_target {
+            cmd.env("CARGO_BUILD_TARGET", t);
+        }
+        cmd.envs(&self.env);
         cmd.current_dir(self.repo.workspace()).stdin(Stdio::null());
+    }
+
+    /// Plain cargo with `args` in another checkout `dir` whose target directory is this
+    /// repository's (`CARGO_TARGET_DIR`), with the same environment otherwise.
+    pub fn cargo_in(&self, dir: &Path, args: &[&str]) -> Out {
+        let mut cmd = Command::new(real_cargo());
+        self.environment(&mut cmd);
+        cmd.env("CARGO_TARGET_DIR", self.root.join("target"))
+            .env("GIT_CEILING_DIRECTORIES", self.outer())
+            .current_dir(dir)
+            .args(args);
+        Out::from_output(cmd.output().expect("run cargo"))
     }
 
     /// `rbee-graph ARGS`, not yet started.
@@ -284,7 +403,7 @@ impl Lab {
         configure_git_env(&mut cmd);
         cmd.args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
             .args(args)
-            .current_dir(self.repo.root())
+            .current_dir(&self.root)
             .stdin(Stdio::null());
         Out::from_output(cmd.output().expect("run git"))
     }
@@ -315,17 +434,17 @@ impl Lab {
     }
 
     pub fn exe(&self, bin: &str) -> PathBuf {
-        self.repo.path(&format!("target/debug/{bin}"))
+        self.bin_dir().join(bin)
     }
 
     pub fn dep_info(&self, bin: &str) -> PathBuf {
-        self.repo.path(&format!("target/debug/{bin}.d"))
+        self.bin_dir().join(format!("{bin}.d"))
     }
 
     /// Every record file of the dev profile.
     pub fn record_files(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        let mut stack = vec![self.repo.path("target/rbee-graph/records")];
+        let mut stack = vec![self.path("target/rbee-graph/records")];
         while let Some(dir) = stack.pop() {
             let Ok(entries) = fs::read_dir(&dir) else {
                 continue;
@@ -359,9 +478,9 @@ impl Lab {
     /// What the sources say the daemons must print now (a behaviour oracle that does not
     /// depend on cargo or on the content oracle): `(bin, substrings)`.
     pub fn expected_behaviour(&self) -> Vec<(&'static str, Vec<String>)> {
-        let mark = const_value(&self.repo.read("libs/narration-core/src/lib.rs"), "MARK");
-        let label = fn_literal(&self.repo.read("libs/build-info/src/lib.rs"));
-        let prompt = fs::read_to_string(self.repo.path("shared/prompts.txt"))
+        let mark = const_value(&self.read("libs/narration-core/src/lib.rs"), "MARK");
+        let label = fn_literal(&self.read("libs/build-info/src/lib.rs"));
+        let prompt = fs::read_to_string(self.path("shared/prompts.txt"))
             .ok()
             .map(|p| p.lines().next().unwrap_or("").to_owned());
         let mut v = Vec::new();
@@ -376,15 +495,90 @@ impl Lab {
             if let Some(label) = &label {
                 worker.push(label.clone());
             }
-            let data = self.repo.path(DATA_DIR);
+            let data = self.path(DATA_DIR);
             if data.is_dir() {
                 worker.push(format!("data={}", data_listing(&data)));
             }
             v.push(("llm-worker-rbee", worker));
         }
+        // The lines the differential test's fixture preparation adds (see [`EXTRA_PRINTS`]).
+        for (bin, key, printer, value) in EXTRA_PRINTS {
+            let prints = fs::read_to_string(self.path(printer))
+                .is_ok_and(|s| s.contains(&format!("\"{key}={{:?}}\"")));
+            if !prints {
+                continue;
+            }
+            let value = match value {
+                Source::Const(file, name) => const_value(
+                    &fs::read_to_string(self.path(file)).unwrap_or_default(),
+                    name,
+                )
+                .unwrap_or_default(),
+                Source::FirstLine(file) => fs::read_to_string(self.path(file))
+                    .unwrap_or_default()
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned(),
+            };
+            let want = format!("{key}={value:?}");
+            match v.iter_mut().find(|(b, _)| b == bin) {
+                Some((_, wants)) => wants.push(want),
+                None => v.push((bin, vec![want])),
+            }
+        }
         v
     }
 }
+
+/// Where a value a daemon prints comes from.
+pub enum Source {
+    /// `pub const NAME: &str = "...";` in a file.
+    Const(&'static str, &'static str),
+    /// The first line of a file (read through symlinks).
+    FirstLine(&'static str),
+}
+
+/// `(bin, key, file that prints it, value)`: a daemon whose `file` contains
+/// `"KEY={:?}"` prints `KEY=<value, Debug-formatted>`.
+pub const EXTRA_PRINTS: &[(&str, &str, &str, Source)] = &[
+    (
+        "rbee-keeper",
+        "outside",
+        "bin/rbee-keeper/src/main.rs",
+        Source::Const("../outside-dep/src/lib.rs", "OUTSIDE"),
+    ),
+    (
+        "rbee-keeper",
+        "linked",
+        "bin/rbee-keeper/src/main.rs",
+        Source::FirstLine("shared/linked.txt"),
+    ),
+    (
+        "queen-rbee",
+        "nested",
+        "bin/queen-rbee/src/main.rs",
+        Source::Const("nested/src/lib.rs", "NESTED"),
+    ),
+    (
+        "rbee-hive",
+        "notes",
+        "bin/rbee-hive/src/main.rs",
+        Source::FirstLine("local/notes.txt"),
+    ),
+    (
+        "llm-worker-rbee",
+        "input",
+        "bin/llm-worker-rbee/src/worker.rs",
+        Source::FirstLine("local/build-input.txt"),
+    ),
+    (
+        "llm-worker-rbee",
+        "head",
+        "bin/llm-worker-rbee/src/worker.rs",
+        Source::FirstLine(".git/HEAD"),
+    ),
+];
 
 /// The directory the worker's build script reads when [`WORKER_DATA_BUILD_RS`] is installed.
 pub const DATA_DIR: &str = "bin/llm-worker-rbee/data";
@@ -421,7 +615,7 @@ fn main() {
 
 /// Makes the worker's build script read `data/` and the worker print it (see
 /// [`WORKER_DATA_BUILD_RS`]); the caller commits.
-pub fn install_worker_data(repo: &Repo) {
+pub fn install_worker_data(repo: &Lab) {
     repo.write("bin/llm-worker-rbee/build.rs", WORKER_DATA_BUILD_RS);
     repo.write(&format!("{DATA_DIR}/seed.txt"), "seed\n");
     repo.replace(
@@ -466,7 +660,8 @@ fn fn_literal(source: &str) -> Option<String> {
 // The content oracle.
 
 /// Every input of a binary, by key (`file:`, `manifest:`, `lock:`, `config:`, `env:`), with its
-/// content (`None`: absent).
+/// content (`None`: absent). Paths in keys are repository-relative inside the repository,
+/// absolute outside it.
 pub type Inputs = BTreeMap<String, Option<Vec<u8>>>;
 
 /// Who built a binary last.
@@ -474,15 +669,22 @@ pub type Inputs = BTreeMap<String, Option<Vec<u8>>>;
 pub enum Builder {
     RbeeGraph,
     Cargo,
+    /// A build in another checkout sharing the target directory: the binary is not this
+    /// repository's, whatever its inputs say.
+    Foreign,
 }
 
 /// What the oracle knows about one binary's last build.
 #[derive(Clone, Debug)]
 pub struct Built {
-    /// Repository-relative files of its dep-info (outside the target directory).
-    pub files: Vec<String>,
-    /// Repository-relative manifests of the packages those files belong to, root first.
-    pub manifests: Vec<String>,
+    /// The files of its dep-info (outside the target directory and cargo's home), absolute.
+    pub files: Vec<PathBuf>,
+    /// The manifests cargo read for it, absolute: every `Cargo.toml` of the repository and
+    /// the manifests of the packages its files belong to.
+    pub manifests: Vec<PathBuf>,
+    /// The manifests of the packages its files belong to: their external dependencies are
+    /// the lock entries it reads.
+    pub packages: Vec<PathBuf>,
     /// The inputs' content at that build.
     pub inputs: Inputs,
     pub by: Builder,
@@ -490,7 +692,8 @@ pub struct Built {
     pub exe: Option<ExeId>,
 }
 
-/// Files that configure every build of the workspace.
+/// Names of the configuration files cargo and rustup read in the working directory and each
+/// ancestor.
 const CONFIG_FILES: &[&str] = &[
     ".cargo/config.toml",
     ".cargo/config",
@@ -500,39 +703,74 @@ const CONFIG_FILES: &[&str] = &[
 
 #[derive(Default)]
 pub struct Oracle {
+    /// By [`Oracle::key`]: the binary, under the target triple it was built for.
     pub built: BTreeMap<String, Built>,
+    /// Content a build really compiled for a file although the file says otherwise now (an
+    /// edit during the build, undone with the old mtime): applied by the next
+    /// [`Oracle::record`] calls, until cleared.
+    pub compiled_instead: Option<(PathBuf, Vec<u8>)>,
+}
+
+/// The directory cargo keeps registry and git sources in.
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/nonexistent-cargo-home"))
 }
 
 impl Oracle {
+    /// The key of `bin` as the laboratory builds it now (`bin`, or `<triple>/bin`).
+    pub fn key(lab: &Lab, bin: &str) -> String {
+        match &lab.build_target {
+            Some(t) => format!("{t}/{bin}"),
+            None => bin.to_owned(),
+        }
+    }
+
+    /// The last build of `bin` as the laboratory builds it now.
+    pub fn get(&self, lab: &Lab, bin: &str) -> Option<&Built> {
+        self.built.get(&Oracle::key(lab, bin))
+    }
+
     /// Remembers that `bin` was just built by `by`, from the world as it is now.
     pub fn record(&mut self, lab: &Lab, bin: &str, by: Builder) {
-        let root = lab.repo.root();
+        let root = lab.root();
         let target = root.join("target");
+        let home = cargo_home();
         let deps = read_dep_info(&lab.dep_info(bin))
             .unwrap_or_else(|| panic!("{bin} was built but has no dep-info"));
         let mut files = BTreeSet::new();
-        let mut manifests = BTreeSet::new();
+        let mut manifests = workspace_manifests(root);
+        let mut packages = BTreeSet::new();
         for file in deps {
             if file.starts_with(&target) {
                 continue; // Generated (OUT_DIR): follows from the other inputs.
             }
-            let Ok(rel) = file.strip_prefix(root) else {
-                continue; // Registry sources: covered by the lock entries.
-            };
-            files.insert(rel_string(rel));
-            if let Some(manifest) = owning_manifest(root, rel) {
-                manifests.insert(manifest);
+            if file.starts_with(home.join("registry")) || file.starts_with(home.join("git")) {
+                continue; // Registry and git sources: covered by the lock entries.
             }
+            if let Some(manifest) = owning_manifest(&file) {
+                manifests.insert(manifest.clone());
+                packages.insert(manifest);
+            }
+            files.insert(file);
         }
-        let mut manifests: Vec<String> = manifests.into_iter().collect();
-        manifests.insert(0, "Cargo.toml".to_owned());
-        let files: Vec<String> = files.into_iter().collect();
-        let inputs = inputs(lab, &files, &manifests);
+        let manifests: Vec<PathBuf> = manifests.into_iter().collect();
+        let files: Vec<PathBuf> = files.into_iter().collect();
+        let packages: Vec<PathBuf> = packages.into_iter().collect();
+        let mut inputs = inputs(lab, &files, &manifests, &packages);
+        if let Some((file, content)) = &self.compiled_instead
+            && files.contains(file)
+        {
+            inputs.insert(file_key(root, file), Some(content.clone()));
+        }
         self.built.insert(
-            bin.to_owned(),
+            Oracle::key(lab, bin),
             Built {
                 files,
                 manifests,
+                packages,
                 inputs,
                 by,
                 exe: exe_id(&lab.exe(bin)),
@@ -543,10 +781,10 @@ impl Oracle {
     /// `None` when `bin` is truly fresh; otherwise why not (never built, or the inputs that
     /// differ from its last build).
     pub fn truly_stale(&self, lab: &Lab, bin: &str) -> Option<String> {
-        let Some(built) = self.built.get(bin) else {
+        let Some(built) = self.get(lab, bin) else {
             return Some("never built".to_owned());
         };
-        let now = inputs(lab, &built.files, &built.manifests);
+        let now = inputs(lab, &built.files, &built.manifests, &built.packages);
         let differ: Vec<&String> = built
             .inputs
             .keys()
@@ -563,45 +801,98 @@ fn rel_string(rel: &Path) -> String {
     rel.to_string_lossy().replace('\\', "/")
 }
 
-/// The manifest of the innermost package holding `rel` (a `Cargo.toml` with a `[package]`
-/// table), repository-relative.
-fn owning_manifest(root: &Path, rel: &Path) -> Option<String> {
-    let mut dir = rel.parent();
+/// `file:<path>`, repository-relative inside the repository, absolute outside it.
+fn file_key(root: &Path, file: &Path) -> String {
+    match file.strip_prefix(root) {
+        Ok(rel) => format!("file:{}", rel_string(rel)),
+        Err(_) => format!("file:{}", file.display()),
+    }
+}
+
+/// Every `Cargo.toml` in the repository (outside `target/` and `.git/`), nested repositories
+/// included: cargo reads the root manifest, every member's and every path dependency's.
+fn workspace_manifests(root: &Path) -> BTreeSet<PathBuf> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Ok(kind) = e.file_type() else { continue };
+            if kind.is_dir() {
+                if name != ".git" && !(dir == root && name == "target") {
+                    stack.push(e.path());
+                }
+            } else if name == "Cargo.toml" {
+                out.insert(e.path());
+            }
+        }
+    }
+    out
+}
+
+/// The manifest of the innermost package holding `file` (a `Cargo.toml` with a `[package]`
+/// table), absolute.
+fn owning_manifest(file: &Path) -> Option<PathBuf> {
+    let mut dir = file.parent();
     while let Some(d) = dir {
         let manifest = d.join("Cargo.toml");
-        if let Ok(text) = fs::read_to_string(root.join(&manifest))
+        if let Ok(text) = fs::read_to_string(&manifest)
             && text.lines().any(|l| l.trim() == "[package]")
         {
-            return Some(rel_string(&manifest));
+            return Some(manifest);
         }
         dir = d.parent();
     }
     None
 }
 
-/// The inputs of a binary with these dep-info `files` and `manifests`, now.
-fn inputs(lab: &Lab, files: &[String], manifests: &[String]) -> Inputs {
-    let root = lab.repo.root();
-    let read = |rel: &str| fs::read(root.join(rel)).ok();
+/// The configuration files cargo and rustup read for a build in `cwd`: in `cwd` and every
+/// ancestor up to `/`, and in cargo's home.
+fn config_files(cwd: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in cwd.ancestors() {
+        out.extend(CONFIG_FILES.iter().map(|c| dir.join(c)));
+    }
+    let home = cargo_home();
+    out.push(home.join("config.toml"));
+    out.push(home.join("config"));
+    out
+}
+
+/// The inputs of a binary with these dep-info `files`, `manifests` and `packages`, now.
+fn inputs(lab: &Lab, files: &[PathBuf], manifests: &[PathBuf], packages: &[PathBuf]) -> Inputs {
+    let root = lab.root();
     let mut inputs = Inputs::new();
-    for f in files {
-        let path = root.join(f);
+    for path in files {
+        // Through symlinks: the bytes a read of the path gets.
         let content = if path.is_dir() {
-            Some(directory_content(&path))
+            Some(directory_content(path))
         } else {
-            read(f)
+            fs::read(path).ok()
         };
-        inputs.insert(format!("file:{f}"), content);
+        inputs.insert(file_key(root, path), content);
     }
     let mut externals = BTreeSet::new();
     for m in manifests {
-        let text = read(m);
-        if let Some(text) = &text {
+        let text = fs::read(m).ok();
+        if let Some(text) = &text
+            && packages.contains(m)
+        {
             externals.extend(external_dependencies(&String::from_utf8_lossy(text)));
         }
-        inputs.insert(format!("manifest:{m}"), text);
+        let key = match m.strip_prefix(root) {
+            Ok(rel) => rel_string(rel),
+            Err(_) => m.display().to_string(),
+        };
+        inputs.insert(format!("manifest:{key}"), text);
     }
-    let lock = read("Cargo.lock").map(|l| String::from_utf8_lossy(&l).into_owned());
+    // Tracked or not, ignored or not: cargo reads it.
+    let lock = fs::read(lab.path("Cargo.lock"))
+        .ok()
+        .map(|l| String::from_utf8_lossy(&l).into_owned());
     let entries = lock.as_deref().map(lock_entries).unwrap_or_default();
     let mut queue: Vec<String> = externals.into_iter().collect();
     let mut seen = BTreeSet::new();
@@ -620,13 +911,20 @@ fn inputs(lab: &Lab, files: &[String], manifests: &[String]) -> Inputs {
             (!text.is_empty()).then(|| text.into_bytes()),
         );
     }
-    for c in CONFIG_FILES {
-        inputs.insert(format!("config:{c}"), read(c));
+    for c in config_files(&lab.repo.workspace()) {
+        let key = match c.strip_prefix(root) {
+            Ok(rel) => rel_string(rel),
+            Err(_) => c.display().to_string(),
+        };
+        inputs.insert(format!("config:{key}"), fs::read(&c).ok());
     }
     inputs.insert(
         "env:RUSTFLAGS".to_owned(),
         lab.rustflags.clone().map(String::into_bytes),
     );
+    for (k, v) in &lab.env {
+        inputs.insert(format!("env:{k}"), Some(v.clone().into_bytes()));
+    }
     inputs
 }
 
@@ -755,7 +1053,7 @@ fn oracle_parsers() {
 /// binary really has, and nothing else.
 #[test]
 fn oracle_sees_exactly_the_inputs_of_each_binary() {
-    let mut lab = Lab::new(Repo::from_fixture("rbee"));
+    let mut lab = Lab::in_private_dir("rbee");
     let out = lab.rbee(&["build"]);
     assert_eq!(out.code, Some(0), "{out:#?}");
     let mut oracle = Oracle::default();
@@ -776,41 +1074,51 @@ fn oracle_sees_exactly_the_inputs_of_each_binary() {
         .collect();
     assert!(stale(&lab, &oracle).is_empty());
 
-    let cases: &[(&str, &str, &[&str])] = &[
-        ("shared/prompts.txt", "Other.\n", &["llm-worker-rbee"]),
+    // `None`: every binary (a file cargo reads for every build).
+    let cases: &[(&str, &str, Option<&[&str]>)] = &[
+        ("shared/prompts.txt", "Other.\n", Some(&["llm-worker-rbee"])),
         (
             "bin/llm-worker-rbee/build.rs",
             "// x\n",
-            &["llm-worker-rbee"],
+            Some(&["llm-worker-rbee"]),
         ),
-        ("libs/build-info/Cargo.toml", "# x\n", &["llm-worker-rbee"]),
+        ("libs/build-info/Cargo.toml", "# x\n", None),
+        ("xtask/Cargo.toml", "# x\n", None),
         (
             "bin/rbee-hive/src/bin/hive-check.rs",
             "// x\n",
-            &["hive-check"],
+            Some(&["hive-check"]),
         ),
-        ("libs/narration-core/tests/narration.rs", "// x\n", &[]),
-        ("libs/narration-core/README.md", "x\n", &[]),
-        ("shared/other.txt", "x\n", &[]),
-        (".cargo/config.toml", "[build]\n", &[]), // Replaced below by every binary.
+        (
+            "libs/narration-core/tests/narration.rs",
+            "// x\n",
+            Some(&[]),
+        ),
+        ("libs/narration-core/README.md", "x\n", Some(&[])),
+        ("shared/other.txt", "x\n", Some(&[])),
+        (".cargo/config.toml", "[build]\n", None),
+        ("../.cargo/config.toml", "[build]\n", None),
     ];
     for (rel, text, expected) in cases {
-        let before = fs::read(lab.repo.path(rel)).ok();
-        lab.repo.append(rel, text);
+        let path = lab.path(rel);
+        let before = fs::read(&path).ok();
+        let mut now = before.clone().unwrap_or_default();
+        now.extend_from_slice(text.as_bytes());
+        fs::create_dir_all(path.parent().expect("a parent")).expect("create directories");
+        fs::write(&path, now).expect("append");
         let got = stale(&lab, &oracle);
-        if *rel == ".cargo/config.toml" {
-            assert_eq!(got, all, "{rel}");
-        } else {
-            assert_eq!(got, *expected, "{rel}");
+        match expected {
+            None => assert_eq!(got, all, "{rel}"),
+            Some(expected) => assert_eq!(got, *expected, "{rel}"),
         }
         match before {
-            Some(b) => fs::write(lab.repo.path(rel), b).expect("restore"),
-            None => fs::remove_file(lab.repo.path(rel)).expect("remove"),
+            Some(b) => fs::write(&path, b).expect("restore"),
+            None => fs::remove_file(&path).expect("remove"),
         }
         assert!(stale(&lab, &oracle).is_empty(), "{rel} restored");
     }
 
-    let lock = lab.repo.read("Cargo.lock");
+    let lock = lab.read("Cargo.lock");
     for (name, expected) in [
         ("itoa", but_xtask.clone()),
         ("cfg-if", vec!["llm-worker-rbee".to_owned()]),
@@ -821,11 +1129,22 @@ fn oracle_sees_exactly_the_inputs_of_each_binary() {
         let mut edited = lock.clone();
         edited.replace_range(start..start + 4, "ffff");
         assert_ne!(edited, lock);
-        lab.repo.write("Cargo.lock", &edited);
+        lab.write("Cargo.lock", &edited);
         assert_eq!(stale(&lab, &oracle), expected, "{name}");
     }
-    lab.repo.write("Cargo.lock", &lock);
+    lab.write("Cargo.lock", &lock);
     assert!(stale(&lab, &oracle).is_empty());
+
+    // A variable the laboratory sets is an input of every binary.
+    lab.env.insert("RBEE_CONFIG_ENV".to_owned(), "x".to_owned());
+    assert_eq!(stale(&lab, &oracle), all);
+    lab.env.clear();
+    assert!(stale(&lab, &oracle).is_empty());
+
+    // Another target triple: other binaries, never built.
+    lab.build_target = Some("x86_64-unknown-linux-gnu".to_owned());
+    assert_eq!(stale(&lab, &oracle), all);
+    lab.build_target = None;
 
     lab.rustflags = Some("-C debug-assertions=off".to_owned());
     assert_eq!(stale(&lab, &oracle), all);
