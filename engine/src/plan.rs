@@ -313,6 +313,15 @@ impl Plan {
             &self.workspace_root,
             &self.target_directory,
         );
+        // Cargo reads every manifest of the workspace (and of its path dependencies) to load
+        // it; each is an input of every binary.
+        let manifests: Vec<PathBuf> = self
+            .snapshot
+            .graph
+            .packages()
+            .filter_map(|(_, p)| p.dir.as_deref())
+            .map(|dir| self.workdir.join(dir).join("Cargo.toml"))
+            .collect();
         for (binary, features) in &self.binaries {
             let executable = built
                 .executables
@@ -321,7 +330,12 @@ impl Plan {
                 .unwrap_or_else(|| self.output_dir.join(&binary.name));
             let read = collector.read_by(binary, &executable);
             let mut inputs = crate::inputs::Inputs::new();
-            for path in read.sources.iter().chain(&read.configuration) {
+            for path in read
+                .sources
+                .iter()
+                .chain(&read.configuration)
+                .chain(&manifests)
+            {
                 inputs
                     .entry(path.clone())
                     .or_insert_with(|| crate::inputs::fingerprint(path));
