@@ -238,10 +238,17 @@ impl Plan {
                 // from.
                 touched.extend(sources.iter().filter(|f| f.is_absolute()).cloned());
             }
-            if let Some(other) = verdict.reasons.iter().find_map(|r| match r {
-                StaleReason::OtherWorkspace(root) => Some(root),
+            let recorded_elsewhere = verdict.reasons.iter().find_map(|r| match r {
+                StaleReason::OtherWorkspace(root) => Some(root.clone()),
                 _ => None,
-            }) {
+            });
+            // A plain `cargo build` in another worktree leaves no record, only its paths in
+            // the binary's dep-info.
+            let other = recorded_elsewhere.or_else(|| {
+                let src = own_source(&worktree, &verdict.binary)?;
+                built_in_other_workspace(&sources, &src, &worktree.workspace_root)
+            });
+            if let Some(other) = &other {
                 // Cargo hashes path packages by their path in the workspace, so another
                 // worktree's build left artifacts cargo takes for this one's (cargo#17312):
                 // the same files here must look newer than that build.
@@ -380,6 +387,34 @@ impl Plan {
         self.outcome.built = self.stale;
         Ok(self.outcome)
     }
+}
+
+/// The binary's root source file, relative to the workspace root.
+fn own_source(worktree: &Worktree, binary: &Binary) -> Option<PathBuf> {
+    let graph = &worktree.snapshot.graph;
+    let package = graph.package(graph.package_by_name(&binary.package)?);
+    let target = package.bins().find(|t| t.name == binary.name)?;
+    let abs = worktree.repo.workdir().join(target.src_path.as_deref()?);
+    abs.strip_prefix(&worktree.workspace_root)
+        .ok()
+        .map(Path::to_owned)
+}
+
+/// The root of the other workspace whose build the binary's dep-info describes: the directory
+/// in which the binary's own root source (`src`, relative to a workspace root) was compiled,
+/// when that is not `workspace_root`.
+fn built_in_other_workspace(
+    dep_info: &[PathBuf],
+    src: &Path,
+    workspace_root: &Path,
+) -> Option<PathBuf> {
+    dep_info.iter().find_map(|f| {
+        let mut root = f.clone();
+        for _ in src.components() {
+            root.pop();
+        }
+        (root.join(src) == *f && root != workspace_root && root.is_absolute()).then_some(root)
+    })
 }
 
 /// Two stale binaries with one name land in one file: cargo would write one over the other

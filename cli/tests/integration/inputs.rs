@@ -133,6 +133,29 @@ impl Fx {
         }
     }
 
+    /// Plain `cargo ARGS` in `dir`, with this fixture's environment: the developer who does
+    /// not go through rbee-graph.
+    fn plain_cargo_at(&self, dir: &Path, args: &[&str]) {
+        let mut cmd = Command::new(&self.shim);
+        for key in &self.removed {
+            cmd.env_remove(key);
+        }
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        let out = cmd
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
+        assert!(
+            out.status.success(),
+            "cargo {args:?} in {} failed:\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     fn run(&self, args: &[&str]) -> Run {
         self.run_at(&self.repo.workspace(), args, &[])
     }
@@ -1210,6 +1233,42 @@ fn two_worktrees_sharing_a_target_dir_each_get_their_own_code() {
     assert_runs(&from_a, "mark=v1", "worktree A's code");
     let from_b = fx.ensure_at(&b, &["rbee-hive"], &[]);
     assert_runs(&from_b, "mark=v2", "worktree B's code");
+}
+
+#[test]
+fn plain_cargo_in_another_worktree_sharing_the_target_dir_is_not_taken_for_this_ones() {
+    // Cargo hashes path packages by their path inside the workspace, so worktree B's
+    // artifacts have the names worktree A's would have, and A's sources look older than them
+    // (cargo#17312). B never went through rbee-graph: no record says whose they are.
+    let mut fx = Fx::new();
+    let shared = fx.outside("shared-target");
+    fx.set_env("CARGO_TARGET_DIR", &shared);
+    let b = fx.outside("worktree-b");
+    fx.repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "b",
+        b.to_str().expect("UTF-8"),
+    ]);
+    let a = fx.repo.workspace();
+    fx.build_at(&a, &["rbee-hive"], &[]);
+    // Edited after A's build, so that cargo in B sees the change by mtime.
+    let b_lib = b.join(NARRATION);
+    let text = fs::read_to_string(&b_lib).expect("read B's narration-core");
+    fs::write(&b_lib, text.replacen(MARK_V1, MARK_V2, 1)).expect("edit B");
+    fx.plain_cargo_at(&b, &["build", "--bin", "rbee-hive"]);
+    assert_runs(
+        &shared.join("debug/rbee-hive"),
+        "mark=v2",
+        "worktree B's cargo build",
+    );
+
+    let v = fx.status_at(&a, &[], &[]);
+    assert_stale(&v, HIVE, "cargo in worktree B replaced the binary");
+    let from_a = fx.ensure_at(&a, &["rbee-hive"], &[]);
+    assert_runs(&from_a, "mark=v1", "worktree A's code");
 }
 
 #[test]
