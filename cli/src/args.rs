@@ -7,11 +7,41 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Which binaries of a Cargo workspace does a git change affect, and in what order must they
 /// be rebuilt?
 #[derive(Debug, Parser)]
-#[command(name = "rbee-graph", version, about, long_about = None)]
+#[command(name = "rbee-graph", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+const AFTER_HELP: &str = "\
+Environment:
+  RBEE_GRAPH_PROFILE     the profile when none is given and none is configured
+  RBEE_GRAPH_AUTO_BUILD  0/1: whether `ensure` may build (overrides `auto-build`)
+  RBEE_GRAPH_LOG         log filter (`debug`, `rbee_graph_engine=trace`, ...)
+  CARGO                  the cargo to run
+  CARGO_TARGET_DIR       cargo's target directory, where the records are kept too
+  NO_COLOR               no colour
+
+Exit status:
+  0    success (whatever is stale or affected)
+  2    bad input, or an error that stopped rbee-graph (one line on stderr)
+  101  a build failed (as cargo)
+
+Also runs as `cargo rbee-graph ...`.";
+
+impl Command {
+    /// The cargo flags of the command, for the ones that take them.
+    pub fn cargo_args(&self) -> Option<&CargoArgs> {
+        match self {
+            Command::Build(a) => Some(&a.cargo),
+            Command::Ensure(a) => Some(&a.cargo),
+            Command::Status(a) => Some(&a.cargo),
+            Command::Explain(a) => Some(&a.cargo),
+            Command::Watch(a) => Some(&a.cargo),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +86,8 @@ pub struct WatchArgs {
     pub grace_ms: u64,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub cargo: CargoArgs,
     /// Arguments for the root daemon.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -68,12 +100,56 @@ pub struct WorkspaceArgs {
     pub manifest_path: Option<PathBuf>,
 }
 
+/// Cargo's own flags, passed through to every cargo rbee-graph runs.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Cargo options")]
+pub struct CargoArgs {
+    /// Space or comma separated list of features to activate.
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Activate all available features.
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not activate the `default` feature.
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Build for the target triple.
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Directory for all generated artifacts (and rbee-graph's records).
+    #[arg(long, value_name = "DIRECTORY")]
+    pub target_dir: Option<PathBuf>,
+    /// Assert that `Cargo.lock` will remain unchanged.
+    #[arg(long)]
+    pub locked: bool,
+    /// Run without accessing the network.
+    #[arg(long)]
+    pub offline: bool,
+    /// Equivalent to specifying both --locked and --offline.
+    #[arg(long)]
+    pub frozen: bool,
+    /// Number of parallel jobs, defaults to # of CPUs.
+    #[arg(short, long, value_name = "N", allow_hyphen_values = true)]
+    pub jobs: Option<String>,
+    /// Use verbose output (-vv very verbose): cargo's, and rbee-graph's own at debug level.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Do not print cargo's or rbee-graph's progress, only errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Coloring.
+    #[arg(long, value_name = "WHEN", value_parser = ["auto", "always", "never"])]
+    pub color: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
-    /// Build with the release profile.
-    #[arg(long, conflicts_with = "profile")]
+    /// Use the release profile (`status`, `affected`, `explain`: compare the release
+    /// records; nothing is built).
+    #[arg(short, long, conflicts_with = "profile")]
     pub release: bool,
-    /// Build with this profile [default: `profile` in the configuration, else dev].
+    /// Use this profile [default: RBEE_GRAPH_PROFILE, else `profile` in the configuration,
+    /// else dev].
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
 }
@@ -126,8 +202,13 @@ pub struct BuildArgs {
     /// Rebuild even what is fresh.
     #[arg(long)]
     pub force: bool,
+    /// How to report what was built: `human`, or `json` (schema 1) on stdout.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub cargo: CargoArgs,
 }
 
 #[derive(Debug, Args)]
@@ -143,8 +224,13 @@ pub struct EnsureArgs {
     /// Also make everything it spawns fresh, in the same cargo run.
     #[arg(long)]
     pub cascade: bool,
+    /// How to report the path: `human` (the path alone), or `json` (schema 1).
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub cargo: CargoArgs,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +242,16 @@ pub struct StatusArgs {
     pub format: StatusFormat,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// For people.
+    Human,
+    /// For scripts: one JSON document on stdout.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -221,6 +317,8 @@ pub struct ExplainArgs {
     pub format: ExplainFormat,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    #[command(flatten)]
+    pub cargo: CargoArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -17,38 +17,51 @@ use rbee_graph_engine::{
     WhyOptions,
 };
 
-use crate::args::{Cli, Command, ProfileArgs};
+use crate::args::{CargoArgs, Cli, Command, MessageFormat, ProfileArgs};
+
+/// Exit statuses, as cargo and nextest use them.
+mod exit {
+    /// Success, whatever is stale or affected.
+    pub const OK: u8 = 0;
+    /// Bad input or an error that stopped rbee-graph: one line on stderr says what to do.
+    pub const ERROR: u8 = 2;
+    /// A build failed (cargo's own status for a failed build).
+    pub const BUILD_FAILED: u8 = 101;
+}
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            };
             if e.use_stderr() {
                 // clap's usage errors span several lines; keep what comes before the usage,
-                // which says what is wrong, on one line.
+                // which says what is wrong, and its tips ("a similar argument exists"), on one
+                // line.
                 let text = e.to_string();
                 let what: Vec<&str> = text
                     .lines()
                     .take_while(|l| !l.starts_with("Usage:"))
                     .map(str::trim)
-                    .filter(|l| {
-                        !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more")
-                    })
+                    .filter(|l| !l.is_empty() && !l.starts_with("For more"))
                     .collect();
-                eprintln!("{} (see `rbee-graph --help`)", what.join(" "));
+                eprintln!("{} (see `rbee-graph --help`)", what.join("; "));
             } else {
                 let _ = e.print();
             }
             return ExitCode::from(code);
         }
     };
-    init_logging();
+    init_logging(cli.command.cargo_args());
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(exit::OK),
         Err(e) => {
             if is_broken_pipe(&e) {
-                return ExitCode::SUCCESS;
+                return ExitCode::from(exit::OK);
             }
             let message = format!("{e:#}").replace('\n', " ");
             eprintln!("error: {message}");
@@ -56,7 +69,11 @@ fn main() -> ExitCode {
             let bad_input = e
                 .downcast_ref::<rbee_graph_engine::Error>()
                 .is_none_or(rbee_graph_engine::Error::is_bad_input);
-            ExitCode::from(if bad_input { 2 } else { 1 })
+            ExitCode::from(if bad_input {
+                exit::ERROR
+            } else {
+                exit::BUILD_FAILED
+            })
         }
     }
 }
@@ -81,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 None => rbee_graph_engine::affected_since_build(&StatusOptions {
                     manifest_path: args.workspace.manifest_path,
                     profile: profile(&args.profile),
+                    cargo: Default::default(),
                 })?,
             };
             output::affected(&mut out, &report, mode, args.format)?;
@@ -93,9 +111,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 cascade: args.cascade,
                 force: args.force,
                 profile: profile(&args.profile),
+                cargo: cargo_flags(&args.cargo),
+                output: Default::default(),
             };
-            let outcome = runtime()?.block_on(rbee_graph_engine::build(&options))?;
-            output::build_summary(&outcome);
+            let outcome = rbee_graph_engine::build_blocking(&options)?;
+            match args.message_format {
+                MessageFormat::Human => output::build_summary(&outcome),
+                MessageFormat::Json => output::build_json(&mut out, &outcome)?,
+            }
         }
         Command::Ensure(args) => {
             let options = EnsureOptions {
@@ -104,14 +127,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 package: args.package,
                 cascade: args.cascade,
                 profile: profile(&args.profile),
+                cargo: cargo_flags(&args.cargo),
+                output: Default::default(),
             };
-            let path = runtime()?.block_on(rbee_graph_engine::ensure(&options))?;
-            writeln!(out, "{}", path.display())?;
+            let path = rbee_graph_engine::ensure_blocking(&options)?;
+            match args.message_format {
+                MessageFormat::Human => writeln!(out, "{}", path.display())?,
+                MessageFormat::Json => output::ensure_json(&mut out, &options.binary, &path)?,
+            }
         }
         Command::Status(args) => {
             let (profile, verdicts) = rbee_graph_engine::status(&StatusOptions {
                 manifest_path: args.workspace.manifest_path,
                 profile: profile(&args.profile),
+                cargo: cargo_flags(&args.cargo),
             })?;
             output::status(&mut out, &profile, &verdicts, args.format)?;
         }
@@ -130,6 +159,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 (true, None) => Some(rbee_graph_engine::affected_since_build(&StatusOptions {
                     manifest_path: args.workspace.manifest_path,
                     profile: profile(&args.profile),
+                    cargo: Default::default(),
                 })?),
             };
             output::graph(&mut out, &worktree.snapshot, affected.as_ref(), args.format)?;
@@ -142,6 +172,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 base: args.base,
                 head: args.head,
                 profile: profile(&args.profile),
+                cargo: cargo_flags(&args.cargo),
             })?;
             output::explain(&mut out, &explanation, args.format)?;
         }
@@ -162,6 +193,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 package: args.package,
                 args: args.args,
                 profile: profile(&args.profile),
+                cargo: cargo_flags(&args.cargo),
                 debounce: std::time::Duration::from_millis(args.debounce_ms),
                 grace: std::time::Duration::from_millis(args.grace_ms),
             };
@@ -174,6 +206,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// The engine's cargo flags. `--target-dir` becomes `CARGO_TARGET_DIR` (absolute), which
+/// cargo treats alike, so that every cargo the engine runs, and the engine itself, use it.
+fn cargo_flags(args: &CargoArgs) -> rbee_graph_engine::CargoFlags {
+    if let Some(dir) = &args.target_dir {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.clone());
+        // SAFETY: called before any thread of this process starts (the engine's threads are
+        // started by the calls that follow).
+        unsafe { std::env::set_var("CARGO_TARGET_DIR", dir) };
+    }
+    rbee_graph_engine::CargoFlags {
+        features: args.features.clone(),
+        all_features: args.all_features,
+        no_default_features: args.no_default_features,
+        target: args.target.clone(),
+        locked: args.locked,
+        frozen: args.frozen,
+        offline: args.offline,
+        jobs: args.jobs.clone(),
+        verbose: args.verbose,
+        quiet: args.quiet,
+        color: args.color.clone(),
+    }
 }
 
 fn profile(args: &ProfileArgs) -> Option<Profile> {
@@ -207,20 +263,27 @@ async fn shutdown_signal() {
     }
 }
 
-/// The engine's builds are async (tokio); one thread is all a CLI call needs.
+/// `watch` is async (tokio); one thread is all it needs.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
 }
 
-fn init_logging() {
+fn init_logging(cargo: Option<&CargoArgs>) {
+    let (verbose, quiet, color) = cargo.map_or((0, false, None), |c| {
+        (c.verbose, c.quiet, c.color.as_deref())
+    });
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("RBEE_GRAPH_LOG").unwrap_or_else(|_| {
             // A person at a terminal sees what is stale and what is being built; a pipe (a
             // daemon's pre-spawn hook, a script) gets warnings only. Cargo's own output always
             // passes through.
-            let level = if std::io::stderr().is_terminal() {
+            let level = if quiet {
+                "error"
+            } else if verbose > 0 {
+                "debug"
+            } else if std::io::stderr().is_terminal() {
                 "info"
             } else {
                 "warn"
@@ -228,7 +291,11 @@ fn init_logging() {
             tracing_subscriber::EnvFilter::new(level)
         });
     // Colour only for a person at a terminal who did not opt out (https://no-color.org).
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let colour = match color {
+        Some("always") => true,
+        Some("never") => false,
+        _ => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)

@@ -198,6 +198,12 @@ struct StatusBinaryJson<'a> {
     fresh: bool,
     reasons: Vec<ReasonJson<'a>>,
     recorded_commit: Option<&'a str>,
+    /// The features cargo enabled for its package at the recorded build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    features: Option<&'a [String]>,
+    /// Why this machine cannot build it (the `requires` configuration); absent when it can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unbuildable: Option<String>,
 }
 
 pub fn status(
@@ -222,6 +228,8 @@ pub fn status(
                     fresh: v.is_fresh(),
                     reasons: reasons.iter().map(reason_json).collect(),
                     recorded_commit: v.record.as_ref().map(|r| r.commit.as_str()),
+                    features: v.record.as_ref().map(|r| r.features.as_slice()),
+                    unbuildable: v.unbuildable.as_ref().map(unbuildable),
                 })
                 .collect();
             serde_json::to_writer_pretty(
@@ -240,6 +248,14 @@ pub fn status(
                 .collect();
             let width = labels.iter().map(String::len).max().unwrap_or(0);
             for (verdict, label) in verdicts.iter().zip(&labels) {
+                if let Some(why) = &verdict.unbuildable {
+                    writeln!(
+                        out,
+                        "{label:width$}  skip   cannot be built here: {}",
+                        unbuildable(why)
+                    )?;
+                    continue;
+                }
                 match verdict.reasons.first() {
                     None => {
                         let commit = verdict.record.as_ref().map_or("", |r| r.commit.as_str());
@@ -291,8 +307,103 @@ pub fn watch_event(event: rbee_graph_engine::watch::WatchEvent) {
     }
 }
 
+/// Why this machine cannot build a binary, for people.
+fn unbuildable(why: &rbee_graph_engine::Unbuildable) -> String {
+    use rbee_graph_engine::Unbuildable;
+    match why {
+        Unbuildable::Os { needs, this } => {
+            format!("it builds on {} only, and this is {this}", needs.join(", "))
+        }
+        Unbuildable::Env(var) => format!("{var} is not set"),
+        Unbuildable::Program(program) => format!("`{program}` is not on PATH"),
+    }
+}
+
+#[derive(Serialize)]
+struct BuildJson<'a> {
+    schema: u32,
+    built: Vec<ExecutableJson<'a>>,
+    fresh: Vec<ExecutableJson<'a>>,
+    skipped: Vec<SkippedJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ExecutableJson<'a> {
+    name: &'a str,
+    package: &'a str,
+    executable: Option<&'a std::path::Path>,
+}
+
+#[derive(Serialize)]
+struct SkippedJson<'a> {
+    name: &'a str,
+    package: &'a str,
+    unbuildable: String,
+}
+
+/// What a build did, as JSON on stdout.
+pub fn build_json(out: &mut impl Write, outcome: &BuildOutcome) -> anyhow::Result<()> {
+    let executable = |b: &'_ rbee_graph_model::Binary| {
+        outcome.executables.get(b).map(std::path::PathBuf::as_path)
+    };
+    let json = BuildJson {
+        schema: SCHEMA,
+        built: outcome
+            .built
+            .iter()
+            .map(|v| ExecutableJson {
+                name: &v.binary.name,
+                package: &v.binary.package,
+                executable: executable(&v.binary),
+            })
+            .collect(),
+        fresh: outcome
+            .fresh
+            .iter()
+            .map(|b| ExecutableJson {
+                name: &b.name,
+                package: &b.package,
+                executable: executable(b),
+            })
+            .collect(),
+        skipped: outcome
+            .skipped
+            .iter()
+            .map(|(b, why)| SkippedJson {
+                name: &b.name,
+                package: &b.package,
+                unbuildable: unbuildable(why),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &json)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `ensure`'s answer as JSON on stdout.
+pub fn ensure_json(
+    out: &mut impl Write,
+    binary: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &serde_json::json!({ "schema": SCHEMA, "binary": binary, "executable": path }),
+    )?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// What a build did, for people, on stderr (stdout stays free for `ensure`'s path).
 pub fn build_summary(outcome: &BuildOutcome) {
+    for (binary, why) in &outcome.skipped {
+        eprintln!(
+            "skipped {}: cannot be built here: {}",
+            binary.name,
+            unbuildable(why)
+        );
+    }
     if outcome.built.is_empty() {
         eprintln!(
             "everything is fresh: {} binaries, nothing built",

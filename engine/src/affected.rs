@@ -235,7 +235,7 @@ fn no_workspace(rev: &str, root: &str) -> Error {
 pub fn affected_since_build(options: &crate::plan::StatusOptions) -> Result<AffectedReport> {
     let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
     let profile = crate::plan::profile(&worktree, options.profile.as_ref());
-    let verdicts = crate::plan::status_in(&worktree, &profile)?;
+    let verdicts = crate::plan::status_in(&worktree, &profile, &options.cargo)?;
     let mut changed_paths = BTreeSet::new();
     let mut packages = BTreeSet::new();
     let mut binaries = Vec::new();

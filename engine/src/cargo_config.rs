@@ -71,7 +71,10 @@ impl CargoConfig {
     pub fn target_dir(&self, cwd: &Path) -> Option<PathBuf> {
         for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
             if let Some(dir) = env_value(var) {
-                return Some(cwd.join(dir));
+                // Relative to where the user stands, as for their own cargo; the engine runs
+                // cargo with the absolute path.
+                let here = std::env::current_dir().unwrap_or_else(|_| cwd.to_owned());
+                return Some(here.join(dir));
             }
         }
         self.path_value("target-dir")

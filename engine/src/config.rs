@@ -40,6 +40,93 @@ pub struct Config {
     pub auto_build: AutoBuild,
     /// The cargo profile to build with (default `dev`).
     pub profile: Option<String>,
+    /// What a binary needs of the machine that builds it (`requires`), by binary name:
+    /// builds, cascades and `status` leave a binary alone where it is missing.
+    pub requires: BTreeMap<String, Requirement>,
+}
+
+/// `requires."llm-worker-rbee-cuda" = { env = "CUDA_PATH", program = "nvcc" }`: each key is a
+/// string or a list of them, and every condition must hold.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// The operating systems that can build it (`std::env::consts::OS`: `linux`, `macos`,
+    /// `windows`, ...).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub os: Vec<String>,
+    /// Environment variables that must be set (and not empty).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub env: Vec<String>,
+    /// Programs that must be on `PATH`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub program: Vec<String>,
+}
+
+/// Why this machine cannot build a binary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unbuildable {
+    /// It builds on these operating systems only.
+    Os {
+        /// The ones that can build it.
+        needs: Vec<String>,
+        /// This one.
+        this: String,
+    },
+    /// This variable is not set.
+    Env(String),
+    /// This program is not on `PATH`.
+    Program(String),
+}
+
+impl Requirement {
+    /// The first condition this machine does not meet.
+    pub fn unmet(&self) -> Option<Unbuildable> {
+        let this = std::env::consts::OS;
+        if !self.os.is_empty() && !self.os.iter().any(|os| os == this) {
+            return Some(Unbuildable::Os {
+                needs: self.os.clone(),
+                this: this.to_owned(),
+            });
+        }
+        if let Some(var) = self
+            .env
+            .iter()
+            .find(|var| std::env::var_os(var).is_none_or(|v| v.is_empty()))
+        {
+            return Some(Unbuildable::Env(var.clone()));
+        }
+        if let Some(program) = self.program.iter().find(|p| !on_path(p)) {
+            return Some(Unbuildable::Program(program.clone()));
+        }
+        None
+    }
+}
+
+/// Whether `program` is an executable file in one of `PATH`'s directories.
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| {
+        std::fs::metadata(dir.join(program))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
 }
 
 /// `auto-build = true|false` or `auto-build = { default = true, "queen-rbee" = false }`.
@@ -108,6 +195,13 @@ impl Config {
                     config.owners = read(key, value, "a table of globs to lists of package names")?
                 }
                 "profile" => config.profile = Some(read(key, value, "a profile name")?),
+                "requires" => {
+                    config.requires = read(
+                        key,
+                        value,
+                        "a table of binary names to `{ os = .., env = .., program = .. }`",
+                    )?
+                }
                 "auto-build" => {
                     let raw: RawAutoBuild = read(
                         key,
@@ -132,7 +226,7 @@ impl Config {
                     return Err(Error::Config {
                         key: key.clone(),
                         message: "unknown key; the keys are spawns, ignore, global, owners, \
-                                  auto-build and profile"
+                                  auto-build, profile and requires"
                             .to_owned(),
                     });
                 }
@@ -149,6 +243,11 @@ impl Config {
 }
 
 impl Config {
+    /// Why this machine cannot build `binary`, if the `requires` configuration says so.
+    pub fn unbuildable(&self, binary: &str) -> Option<Unbuildable> {
+        self.requires.get(binary)?.unmet()
+    }
+
     /// Checks the names the configuration uses against the workspace. A binary or package
     /// that does not exist (a typo, or one removed since the configuration was written) is
     /// warned about and otherwise ignored, so that CI keeps working; spawn edges that form a
@@ -172,6 +271,11 @@ impl Config {
         for name in self.auto_build.per_binary.keys() {
             if !binaries.contains(name) {
                 unknown("auto-build", "binary", name);
+            }
+        }
+        for name in self.requires.keys() {
+            if !binaries.contains(name) {
+                unknown("requires", "binary", name);
             }
         }
         for name in self.owners.values().flatten() {

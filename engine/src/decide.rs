@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
+use crate::flags::{CargoFlags, FeatureRequest};
 use crate::freshness::LockedEntry;
 use crate::inputs::{self, Content, Input};
 use crate::record::Record;
@@ -28,6 +29,13 @@ pub enum Dirty {
     OtherWorkspace(PathBuf),
     /// `rustc -vV` says something else.
     Toolchain,
+    /// The features asked for are not those it was built with.
+    Features {
+        /// The features it was built with.
+        then: FeatureRequest,
+        /// The features asked for now.
+        now: FeatureRequest,
+    },
     /// A variable cargo reads, or one the build read at compile time, has another value.
     Environment {
         /// The variable.
@@ -61,6 +69,8 @@ pub(crate) trait Facts {
     fn workspace_root(&self) -> &Path;
     /// `rustc -vV` now.
     fn toolchain(&self) -> &str;
+    /// The cargo flags asked for now.
+    fn flags(&self) -> &CargoFlags;
     /// The environment cargo reads, now (see [`crate::toolchain::build_environment`]).
     fn environment(&self) -> &BTreeMap<String, String>;
     /// Whether the repository has the commit.
@@ -93,6 +103,17 @@ pub(crate) fn decide(record: &Record, facts: &mut impl Facts) -> Result<Vec<Dirt
     }
     if record.toolchain != facts.toolchain() {
         dirty.push(Dirty::Toolchain);
+    }
+    // The required features come from the manifest, which is an input: taking them from the
+    // record is sound, since a manifest that changed makes the binary stale anyway.
+    let features = facts
+        .flags()
+        .request_for(&record.binary.package, &record.required_features);
+    if features != record.feature_request {
+        dirty.push(Dirty::Features {
+            then: record.feature_request.clone(),
+            now: features,
+        });
     }
     let environment = facts.environment();
     for variable in record.environment.keys().chain(environment.keys()) {

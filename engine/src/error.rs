@@ -122,9 +122,22 @@ pub enum Error {
     /// Cargo could not be started or its output not read.
     #[error("cannot run cargo: {0}")]
     Cargo(String),
-    /// `cargo build` failed.
-    #[error("cargo build failed for {}; see cargo's errors above", .0.join(", "))]
-    BuildFailed(Vec<String>),
+    /// `cargo build` failed for some binaries; the others were built and recorded.
+    #[error("cargo build failed for {}{}", .binaries.join(", "), first_error(.errors))]
+    BuildFailed {
+        /// The binaries cargo did not build.
+        binaries: Vec<String>,
+        /// The compiler's and cargo's error messages, one line each.
+        errors: Vec<String>,
+    },
+    /// The `requires` configuration says this machine cannot build the binary.
+    #[error("`{binary}` cannot be built on this machine: {}", describe_unbuildable(.why))]
+    Unbuildable {
+        /// The binary.
+        binary: String,
+        /// What is missing.
+        why: crate::config::Unbuildable,
+    },
     /// A binary is stale and auto-build is off for it.
     #[error(
         "`{binary}` is not built and auto-build is off for it; run `rbee-graph build {binary}` or set auto-build"
@@ -156,7 +169,7 @@ fn suggest(suggestion: &Option<String>) -> String {
 impl Error {
     /// Whether the error is the user's input (exit status 2) rather than a failed build.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Error::BuildFailed(_))
+        !matches!(self, Error::BuildFailed { .. })
     }
 
     pub(crate) fn git(error: impl std::fmt::Display) -> Error {
@@ -197,3 +210,27 @@ pub(crate) fn one_line(message: &str) -> String {
 
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `: error[E0425]: ... (and 2 more errors)`, or nothing when cargo printed none.
+fn first_error(errors: &[String]) -> String {
+    match errors {
+        [] => String::new(),
+        [one] => format!(": {one}"),
+        [first, rest @ ..] => format!(
+            ": {first} (and {} more error{})",
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+fn describe_unbuildable(why: &crate::config::Unbuildable) -> String {
+    use crate::config::Unbuildable;
+    match why {
+        Unbuildable::Os { needs, this } => {
+            format!("it builds on {} only, and this is {this}", needs.join(", "))
+        }
+        Unbuildable::Env(var) => format!("{var} is not set"),
+        Unbuildable::Program(program) => format!("`{program}` is not on PATH"),
+    }
+}

@@ -39,6 +39,8 @@ pub struct ExplainOptions {
     pub head: Option<String>,
     /// The profile whose record counts (local mode); `None` is the configured one, else `dev`.
     pub profile: Option<Profile>,
+    /// Cargo's flags: the features and target whose record counts (local mode).
+    pub cargo: crate::CargoFlags,
 }
 
 /// What a binary was compared with.
@@ -120,7 +122,7 @@ pub fn explain(options: &ExplainOptions) -> Result<Explanation> {
                 options.package.as_deref(),
             )?;
             let profile = plan::profile(&worktree, options.profile.as_ref());
-            let mut checker = Checker::new(&worktree, &profile)?;
+            let mut checker = Checker::new(&worktree, &profile, &options.cargo)?;
             checker.every_path();
             let verdict = checker.check(&binary)?;
             Ok(Explanation {

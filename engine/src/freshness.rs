@@ -44,6 +44,13 @@ pub enum StaleReason {
     OtherWorkspace(PathBuf),
     /// `rustc -vV` says something else than at the build.
     ToolchainChanged,
+    /// Other features are asked for than it was built with.
+    FeaturesChanged {
+        /// The features it was built with.
+        then: crate::flags::FeatureRequest,
+        /// The features asked for now.
+        now: crate::flags::FeatureRequest,
+    },
     /// An environment variable cargo reads (or the user's cargo config) changed.
     EnvironmentChanged(String),
     /// An input file or lock entry changed.
@@ -73,10 +80,25 @@ impl StaleReason {
                 root.display()
             ),
             StaleReason::ToolchainChanged => "the toolchain (rustc -vV) changed".to_owned(),
+            StaleReason::FeaturesChanged { then, now } => format!(
+                "it was built with {}, and {} is asked for",
+                describe_features(then),
+                describe_features(now)
+            ),
             StaleReason::EnvironmentChanged(var) => format!("{var} changed"),
             StaleReason::Input(reason) => rules::describe(reason),
             StaleReason::Forced => "rebuild forced".to_owned(),
         }
+    }
+}
+
+/// `--features a,b --no-default-features`, or "the default features".
+fn describe_features(request: &crate::flags::FeatureRequest) -> String {
+    let args = request.cargo_args();
+    if args.is_empty() {
+        "the default features".to_owned()
+    } else {
+        format!("`{}`", args.join(" "))
     }
 }
 
@@ -112,6 +134,9 @@ pub struct Verdict {
     /// The recorded inputs whose content differs now, as cargo reported them: the build makes
     /// sure cargo sees them as changed, whatever their mtime says.
     pub changed_inputs: Vec<PathBuf>,
+    /// Why this machine cannot build it, when the `requires` configuration says so: builds
+    /// and cascades leave it alone.
+    pub unbuildable: Option<crate::config::Unbuildable>,
 }
 
 impl Verdict {
@@ -147,6 +172,8 @@ pub struct Checker<'w> {
     store: RecordStore,
     toolchain: String,
     triple: String,
+    explicit_target: bool,
+    flags: crate::flags::CargoFlags,
     environment: BTreeMap<String, String>,
     rules: PathRules,
     lock_path: String,
@@ -157,11 +184,16 @@ pub struct Checker<'w> {
 }
 
 impl<'w> Checker<'w> {
-    /// Prepares to check binaries of `worktree` built with `profile`.
-    pub fn new(worktree: &'w Worktree, profile: &Profile) -> Result<Checker<'w>> {
+    /// Prepares to check binaries of `worktree` built with `profile` and `flags`.
+    pub fn new(
+        worktree: &'w Worktree,
+        profile: &Profile,
+        flags: &crate::flags::CargoFlags,
+    ) -> Result<Checker<'w>> {
         let toolchain =
             crate::toolchain::rustc_version(&worktree.workspace_root, &worktree.state_dir())?;
-        let triple = crate::toolchain::target_triple(&worktree.workspace_root, &toolchain);
+        let (triple, explicit_target) =
+            crate::toolchain::build_target(&worktree.workspace_root, &toolchain, flags);
         let graph = &worktree.snapshot.graph;
         let root = graph.workspace_root();
         Ok(Checker {
@@ -169,6 +201,8 @@ impl<'w> Checker<'w> {
             profile: profile.clone(),
             store: RecordStore::new(&worktree.state_dir()),
             triple,
+            explicit_target,
+            flags: flags.clone(),
             toolchain,
             environment: crate::toolchain::build_environment(),
             rules: PathRules::new(root, &worktree.snapshot.config)?
@@ -197,6 +231,12 @@ impl<'w> Checker<'w> {
         &self.triple
     }
 
+    /// Whether a target was asked for (`--target`, `build.target`, `CARGO_BUILD_TARGET`):
+    /// cargo then writes to `<target-dir>/<triple>/<profile>`.
+    pub fn explicit_target(&self) -> bool {
+        self.explicit_target
+    }
+
     /// `rustc -vV`.
     pub fn toolchain(&self) -> &str {
         &self.toolchain
@@ -215,6 +255,7 @@ impl<'w> Checker<'w> {
             reasons: Vec::new(),
             changed_files: Vec::new(),
             changed_inputs: Vec::new(),
+            unbuildable: None,
         };
         let record = match self.store.read(binary, &self.profile, &self.triple) {
             Ok(record) => record,
@@ -244,6 +285,11 @@ impl<'w> Checker<'w> {
                     verdict.reasons.push(StaleReason::OtherWorkspace(root));
                 }
                 Dirty::Toolchain => verdict.reasons.push(StaleReason::ToolchainChanged),
+                Dirty::Features { then, now } => {
+                    verdict
+                        .reasons
+                        .push(StaleReason::FeaturesChanged { then, now });
+                }
                 Dirty::Environment { variable, .. } => {
                     verdict
                         .reasons
@@ -360,6 +406,10 @@ impl<'w> Checker<'w> {
 impl Facts for Checker<'_> {
     fn workspace_root(&self) -> &Path {
         &self.worktree.workspace_root
+    }
+
+    fn flags(&self) -> &crate::flags::CargoFlags {
+        &self.flags
     }
 
     fn toolchain(&self) -> &str {

@@ -31,12 +31,14 @@
 
 pub mod affected;
 pub mod cargo_config;
+mod cargo_output;
 mod compiled;
 pub mod config;
 pub mod decide;
 pub mod depinfo;
 mod error;
 pub mod explain;
+mod flags;
 pub mod freshness;
 pub mod inputs;
 pub mod lock;
@@ -57,7 +59,13 @@ pub mod watch;
 mod worktree_diff;
 
 pub use affected::{AffectedOptions, AffectedReport, Head, affected, affected_since_build};
+pub use cargo_output::CargoOutput;
+pub use config::Unbuildable;
 pub use error::{Error, Result};
 pub use explain::{ExplainOptions, Explanation, PathExplanation, WhyOptions, explain, why};
-pub use plan::{BuildOptions, BuildOutcome, EnsureOptions, StatusOptions, build, ensure, status};
+pub use flags::{CargoFlags, FeatureRequest};
+pub use plan::{
+    BuildOptions, BuildOutcome, EnsureOptions, StatusOptions, build, build_blocking, ensure,
+    ensure_blocking, status,
+};
 pub use profile::Profile;

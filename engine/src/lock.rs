@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 
@@ -20,10 +20,14 @@ pub struct BuildLock {
 /// How long to wait quietly before saying that another process holds the lock.
 const QUIET_WAIT: Duration = Duration::from_secs(1);
 
+/// How often to try again while waiting quietly.
+const POLL: Duration = Duration::from_millis(20);
+
 impl BuildLock {
     /// Takes the lock in `state_dir`, waiting for another holder to finish. After a second of
-    /// waiting it logs (at info level) that it waits, and for what.
-    pub async fn acquire(state_dir: &Path) -> Result<BuildLock> {
+    /// waiting it logs (at info level) that it waits, and for what. Blocking: the engine calls
+    /// it on its own thread.
+    pub fn acquire(state_dir: &Path) -> Result<BuildLock> {
         std::fs::create_dir_all(state_dir).map_err(Error::io(state_dir))?;
         let path = state_dir.join("lock");
         let file = File::options()
@@ -33,24 +37,24 @@ impl BuildLock {
             .truncate(false)
             .open(&path)
             .map_err(Error::io(&path))?;
-        // Called through the trait: std's own `File::lock` methods would shadow fs4's.
-        match fs4::FileExt::try_lock(&file) {
-            Ok(()) => return Ok(BuildLock { _file: file }),
-            Err(fs4::TryLockError::WouldBlock) => {}
-            Err(fs4::TryLockError::Error(e)) => return Err(Error::Io { path, source: e }),
-        }
-        let waiting = tokio::task::spawn_blocking(move || fs4::FileExt::lock(&file).map(|()| file));
-        tokio::pin!(waiting);
-        let file = tokio::select! {
-            done = &mut waiting => done,
-            () = tokio::time::sleep(QUIET_WAIT) => {
-                tracing::info!("waiting for another rbee-graph build to finish (lock {})", path.display());
-                (&mut waiting).await
+        let waiting_since = Instant::now();
+        loop {
+            // Called through the trait: std's own `File::lock` methods would shadow fs4's.
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(BuildLock { _file: file }),
+                Err(fs4::TryLockError::WouldBlock) => {}
+                Err(fs4::TryLockError::Error(e)) => return Err(Error::Io { path, source: e }),
             }
-        };
-        let file = file
-            .expect("the lock task does not panic")
-            .map_err(Error::io(&path))?;
+            if waiting_since.elapsed() >= QUIET_WAIT {
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        tracing::info!(
+            "waiting for another rbee-graph build to finish (lock {})",
+            path.display()
+        );
+        fs4::FileExt::lock(&file).map_err(Error::io(&path))?;
         Ok(BuildLock { _file: file })
     }
 }

@@ -4,12 +4,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use rbee_graph_model::Binary;
+use rbee_graph_model::{Binary, WorkspaceGraph};
 
 use std::time::SystemTime;
 
+use crate::cargo_output::CargoOutput;
 use crate::compiled::Compiled;
+use crate::config::Unbuildable;
 use crate::error::{Error, Result};
+use crate::flags::{CargoFlags, FeatureRequest};
 use crate::freshness::{self, Checker, StaleReason, Verdict};
 use crate::lock::BuildLock;
 use crate::profile::Profile;
@@ -32,8 +35,12 @@ pub struct BuildOptions {
     pub cascade: Option<String>,
     /// Rebuild even what is fresh.
     pub force: bool,
-    /// The profile; `None` is the configured one, else `dev`.
+    /// The profile; `None` is `RBEE_GRAPH_PROFILE`, else the configured one, else `dev`.
     pub profile: Option<Profile>,
+    /// Cargo's flags: features, target, `--locked`, ...
+    pub cargo: CargoFlags,
+    /// Where cargo's output goes.
+    pub output: CargoOutput,
 }
 
 /// What a build did.
@@ -43,14 +50,25 @@ pub struct BuildOutcome {
     pub built: Vec<Verdict>,
     /// The binaries that were already fresh.
     pub fresh: Vec<Binary>,
-    /// Where every requested binary is.
+    /// The binaries this machine cannot build (see the `requires` configuration), left alone.
+    pub skipped: Vec<(Binary, Unbuildable)>,
+    /// Where every requested binary that is fresh now is.
     pub executables: BTreeMap<Binary, PathBuf>,
 }
 
-/// Builds the stale subset of the requested binaries in one cargo run.
+/// Builds the stale subset of the requested binaries, in as few cargo runs as their features
+/// allow. Runs on a thread of the engine's, so it works on any async runtime (or executor)
+/// and never blocks the caller's task; see [`build_blocking`] for synchronous callers.
+///
+/// # Errors
+/// [`Error::BuildFailed`] when some binary did not compile; the others are recorded.
 pub async fn build(options: &BuildOptions) -> Result<BuildOutcome> {
-    // Everything that reads the repository happens outside the awaits, so that the future is
-    // `Send` (gix's repository handle is not `Sync`).
+    let options = options.clone();
+    off_thread(move || build_blocking(&options)).await
+}
+
+/// [`build`], on the calling thread (for an `xtask` or a build script).
+pub fn build_blocking(options: &BuildOptions) -> Result<BuildOutcome> {
     let (targets, profile, state_dir) = {
         let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
         let graph = &worktree.snapshot.graph;
@@ -74,6 +92,17 @@ pub async fn build(options: &BuildOptions) -> Result<BuildOutcome> {
                     .filter(|b| options.package.as_ref().is_none_or(|p| *p == b.package)),
             );
         }
+        // A binary named on its own must be built; one that comes with a cascade or with
+        // "every binary" is skipped where this machine cannot build it.
+        for name in &options.binaries {
+            let binary = select::binary(graph, name, options.package.as_deref())?;
+            if let Some(why) = worktree.snapshot.config.unbuildable(&binary.name) {
+                return Err(Error::Unbuildable {
+                    binary: binary.name,
+                    why,
+                });
+            }
+        }
         let profile = profile(&worktree, options.profile.as_ref());
         (
             targets.into_iter().collect::<Vec<_>>(),
@@ -81,14 +110,36 @@ pub async fn build(options: &BuildOptions) -> Result<BuildOutcome> {
             worktree.state_dir(),
         )
     };
-    build_stale(
-        options.manifest_path.as_deref(),
-        &state_dir,
-        &targets,
-        &profile,
-        options.force,
-    )
-    .await
+    build_stale(&StaleBuild {
+        manifest_path: options.manifest_path.clone(),
+        state_dir,
+        targets,
+        profile,
+        flags: options.cargo.clone(),
+        output: options.output.clone(),
+        force: options.force,
+    })
+}
+
+/// Runs `work` on a thread of its own and awaits its answer: the engine's work is synchronous
+/// (git, hashing, cargo), and a caller's runtime may have one thread, no IO or time driver,
+/// or not be tokio at all. A oneshot channel needs none of them.
+pub(crate) async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("rbee-graph".to_owned())
+        .spawn(move || {
+            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = tx.send(answer);
+        });
+    if let Err(e) = spawned {
+        panic!("cannot start a thread for rbee-graph: {e}");
+    }
+    match rx.await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => unreachable!("the thread always answers"),
+    }
 }
 
 /// The profile to use for `worktree`; see [`Profile::choose`].
@@ -96,29 +147,55 @@ pub fn profile(worktree: &Worktree, asked: Option<&Profile>) -> Profile {
     Profile::choose(asked, worktree.snapshot.config.profile.as_deref())
 }
 
-/// Takes the lock in `state_dir`, reads the workspace again and decides again what is stale
-/// (another process may have built it meanwhile), builds that in one cargo run, and records it.
-pub async fn build_stale(
-    manifest_path: Option<&Path>,
-    state_dir: &Path,
-    targets: &[Binary],
-    profile: &Profile,
-    force: bool,
-) -> Result<BuildOutcome> {
-    let _lock = BuildLock::acquire(state_dir).await?;
-    let plan = match Plan::prepare(manifest_path, targets, profile, force)? {
+/// A build of the stale subset of some binaries, as `build`, `ensure` and `watch` ask for it.
+#[derive(Clone, Debug)]
+pub(crate) struct StaleBuild {
+    pub manifest_path: Option<PathBuf>,
+    pub state_dir: PathBuf,
+    pub targets: Vec<Binary>,
+    pub profile: Profile,
+    pub flags: CargoFlags,
+    pub output: CargoOutput,
+    pub force: bool,
+}
+
+/// Takes the lock in the state directory, reads the workspace again and decides again what is
+/// stale (another process may have built it meanwhile), builds that, and records it.
+pub(crate) fn build_stale(request: &StaleBuild) -> Result<BuildOutcome> {
+    let _lock = BuildLock::acquire(&request.state_dir)?;
+    let mut plan = match Plan::prepare(request)? {
         Prepared::Fresh(outcome) => return Ok(outcome),
         Prepared::Build(plan) => plan,
     };
-    let build = CargoBuild {
-        manifest_path: &plan.manifest_path,
-        workspace_root: &plan.workspace_root,
-        profile,
-        binaries: &plan.binaries,
-    };
-    let started = SystemTime::now();
-    let built = run::cargo_build(&plan.snapshot.graph, &plan.workdir, &build).await?;
-    plan.record(profile, &built, started)
+    let mut failed = Vec::new();
+    let mut errors = Vec::new();
+    for run in std::mem::take(&mut plan.runs) {
+        let build = CargoBuild {
+            manifest_path: &plan.manifest_path,
+            workspace_root: &plan.workspace_root,
+            profile: &request.profile,
+            package: run.package.as_deref(),
+            binaries: &run.binaries,
+            features: &run.features,
+            target: request.flags.target.as_deref(),
+            flags: &request.flags,
+            output: &request.output,
+        };
+        let started = SystemTime::now();
+        let built = run::cargo_build(&plan.snapshot.graph, &plan.workdir, &build)?;
+        plan.record(&request.profile, &run, &built, started)?;
+        failed.extend(built.failed.iter().map(|b| b.name.clone()));
+        errors.extend(built.errors);
+    }
+    let outcome = plan.finish();
+    if failed.is_empty() {
+        Ok(outcome)
+    } else {
+        Err(Error::BuildFailed {
+            binaries: failed,
+            errors,
+        })
+    }
 }
 
 fn no_commits() -> Error {
@@ -143,12 +220,14 @@ struct Plan {
     workdir: PathBuf,
     workspace_root: PathBuf,
     target_directory: PathBuf,
-    output_dir: PathBuf,
     manifest_path: PathBuf,
     head: gix::ObjectId,
     dirty: BTreeMap<String, Option<String>>,
     stale: Vec<Verdict>,
-    binaries: Vec<(Binary, Vec<String>)>,
+    /// The cargo runs, each with binaries that share a package selection and features.
+    runs: Vec<PlannedRun>,
+    /// Each stale binary's `required-features`.
+    required: BTreeMap<Binary, Vec<String>>,
     outcome: BuildOutcome,
     store: crate::record::RecordStore,
     compiled: Compiled,
@@ -162,18 +241,19 @@ struct Plan {
 impl Plan {
     /// Decides what is stale, snapshots the sources as the build starts, and makes cargo see
     /// the content changes it would miss by mtime.
-    fn prepare(
-        manifest_path: Option<&Path>,
-        targets: &[Binary],
-        profile: &Profile,
-        force: bool,
-    ) -> Result<Prepared> {
-        let worktree = snapshot::load_worktree(manifest_path)?;
+    fn prepare(request: &StaleBuild) -> Result<Prepared> {
+        let (profile, force) = (&request.profile, request.force);
+        let worktree = snapshot::load_worktree(request.manifest_path.as_deref())?;
         let head = worktree.repo.head_commit()?.ok_or_else(no_commits)?;
-        let mut checker = Checker::new(&worktree, profile)?;
+        let mut checker = Checker::new(&worktree, profile, &request.flags)?;
         let mut outcome = BuildOutcome::default();
         let mut stale = Vec::new();
-        for binary in targets {
+        for binary in &request.targets {
+            if let Some(why) = worktree.snapshot.config.unbuildable(&binary.name) {
+                tracing::info!("skipping {}: this machine cannot build it", binary.name);
+                outcome.skipped.push((binary.clone(), why));
+                continue;
+            }
             let mut verdict = checker.check(binary)?;
             if verdict.is_fresh() && !force {
                 let record = verdict
@@ -198,12 +278,9 @@ impl Plan {
         let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
         let order = graph.order_binaries(stale.iter().map(|v| v.binary.clone()), &pairs)?;
         stale.sort_by_key(|v| order.iter().position(|b| *b == v.binary));
-        let explicit_target = crate::cargo_config::CargoConfig::load(&worktree.workspace_root)
-            .build_target()
-            .is_some();
         let output_dir = profile.output_dir(
             &worktree.target_directory,
-            explicit_target.then_some(checker.triple()),
+            checker.explicit_target().then_some(checker.triple()),
         );
         refuse_same_output(&stale, &output_dir)?;
         for verdict in &stale {
@@ -262,10 +339,16 @@ impl Plan {
         run::touch(repo.workdir(), &touched);
         let before = crate::compiled::stamps(known.iter().map(PathBuf::as_path));
 
-        let binaries = stale
+        let required: BTreeMap<Binary, Vec<String>> = stale
             .iter()
             .map(|v| (v.binary.clone(), required_features(&worktree, &v.binary)))
             .collect();
+        let runs = plan_runs(
+            &worktree.snapshot.graph,
+            stale.iter().map(|v| &v.binary),
+            &required,
+            &request.flags,
+        );
         let (triple, toolchain, environment, store) = (
             checker.triple().to_owned(),
             checker.toolchain().to_owned(),
@@ -285,11 +368,11 @@ impl Plan {
             manifest_path: workspace_root.join("Cargo.toml"),
             workspace_root,
             target_directory,
-            output_dir,
             head,
             dirty,
             stale,
-            binaries,
+            runs,
+            required,
             outcome,
             store,
             compiled,
@@ -300,14 +383,15 @@ impl Plan {
         })))
     }
 
-    /// Writes a record for every binary cargo built, with every input it read as it is now,
-    /// except what changed while cargo ran, which is recorded as unknown.
+    /// Writes a record for every binary of `run` that cargo built, with every input it read
+    /// as it is now, except what changed while cargo ran, which is recorded as unknown.
     fn record(
-        mut self,
+        &mut self,
         profile: &Profile,
+        run: &PlannedRun,
         built: &run::Built,
         started: SystemTime,
-    ) -> Result<BuildOutcome> {
+    ) -> Result<()> {
         // What cargo saw: the variables as this process has them (cargo inherited them).
         let env_deps: BTreeMap<String, Option<String>> = built
             .env_vars
@@ -329,12 +413,11 @@ impl Plan {
             .filter_map(|(_, p)| p.dir.as_deref())
             .map(|dir| self.workdir.join(dir).join("Cargo.toml"))
             .collect();
-        for (binary, features) in &self.binaries {
-            let executable = built
-                .executables
-                .get(binary)
-                .cloned()
-                .unwrap_or_else(|| self.output_dir.join(&binary.name));
+        for binary in &run.binaries {
+            let Some(executable) = built.executables.get(binary).cloned() else {
+                // Cargo did not build it: the old record, if any, stays (and says stale).
+                continue;
+            };
             let read = collector.read_by(binary, &executable);
             let mut inputs = crate::inputs::Inputs::new();
             for path in read
@@ -359,7 +442,9 @@ impl Plan {
                 binary: binary.clone(),
                 profile: profile.name().to_owned(),
                 target: self.triple.clone(),
-                features: features.clone(),
+                features: built.features.get(binary).cloned().unwrap_or_default(),
+                feature_request: run.features.clone(),
+                required_features: self.required.get(binary).cloned().unwrap_or_default(),
                 workspace_root: self.workspace_root.clone(),
                 commit: self.head.to_string(),
                 dirty: self.dirty.clone(),
@@ -384,9 +469,74 @@ impl Plan {
         if let Err(e) = self.compiled.save() {
             tracing::warn!("cannot keep what cargo compiled: {e}");
         }
-        self.outcome.built = self.stale;
-        Ok(self.outcome)
+        Ok(())
     }
+
+    /// What the build did, once every run is recorded.
+    fn finish(self) -> BuildOutcome {
+        let mut outcome = self.outcome;
+        outcome.built = self
+            .stale
+            .into_iter()
+            .filter(|v| outcome.executables.contains_key(&v.binary))
+            .collect();
+        outcome
+    }
+}
+
+/// One cargo run of a build.
+#[derive(Clone, Debug)]
+struct PlannedRun {
+    package: Option<String>,
+    features: FeatureRequest,
+    binaries: Vec<Binary>,
+}
+
+/// Splits `binaries` (in build order) into cargo runs. Each binary is built as the user's own
+/// `cargo build --bin NAME` would build it: without `-p` where the default package selection
+/// holds it under a unique name, so that features resolve alike and neither command undoes
+/// the other's work; with `-p PACKAGE` otherwise, as cargo requires. Binaries whose feature
+/// requests or selections differ go to separate runs, so none is compiled with another's
+/// features.
+fn plan_runs<'a>(
+    graph: &WorkspaceGraph,
+    binaries: impl Iterator<Item = &'a Binary>,
+    required: &BTreeMap<Binary, Vec<String>>,
+    flags: &CargoFlags,
+) -> Vec<PlannedRun> {
+    let mut runs: Vec<PlannedRun> = Vec::new();
+    for binary in binaries {
+        let package = needs_package_flag(graph, binary).then(|| binary.package.clone());
+        let features = flags.request_for(
+            &binary.package,
+            required.get(binary).map(Vec::as_slice).unwrap_or_default(),
+        );
+        match runs
+            .iter_mut()
+            .find(|r| r.package == package && r.features == features)
+        {
+            Some(run) => run.binaries.push(binary.clone()),
+            None => runs.push(PlannedRun {
+                package,
+                features,
+                binaries: vec![binary.clone()],
+            }),
+        }
+    }
+    runs
+}
+
+/// Whether `cargo build --bin NAME` in the workspace root would not select `binary`: its
+/// package is not a default member, or another default member has a binary of that name.
+fn needs_package_flag(graph: &WorkspaceGraph, binary: &Binary) -> bool {
+    let defaults_with_name = graph
+        .packages()
+        .filter(|(_, p)| p.default_member && p.bins().any(|t| t.name == binary.name))
+        .count();
+    let own_is_default = graph
+        .package_by_name(&binary.package)
+        .is_some_and(|id| graph.package(id).default_member);
+    !own_is_default || defaults_with_name > 1
 }
 
 /// The binary's root source file, relative to the workspace root.
@@ -625,40 +775,57 @@ pub struct EnsureOptions {
     pub package: Option<String>,
     /// Also make everything it spawns fresh, in the same cargo run.
     pub cascade: bool,
-    /// The profile; `None` is the configured one, else `dev`.
+    /// The profile; `None` is `RBEE_GRAPH_PROFILE`, else the configured one, else `dev`. A
+    /// daemon that spawns binaries of its own profile passes [`Profile::current`].
     pub profile: Option<Profile>,
+    /// Cargo's flags: features, target, `--locked`, ...
+    pub cargo: CargoFlags,
+    /// Where cargo's output goes when something must be built.
+    pub output: CargoOutput,
 }
 
 /// The pre-spawn hook: makes sure `binary` (and with `cascade`, everything it spawns) is
-/// fresh, building what is stale in one cargo run, and returns the absolute path to spawn.
+/// fresh, building what is stale, and returns the absolute path to spawn.
 ///
 /// When everything is fresh this runs no process at all. Concurrent callers serialise on the
 /// engine's lock; the first builds, the others find the binaries fresh and return at once.
 /// With auto-build off (configuration or `RBEE_GRAPH_AUTO_BUILD=0`), nothing is built: the
-/// path is returned if the binary exists, with a warning when it is stale.
+/// path is returned if the binary exists, with a warning when it is stale. Binaries the
+/// cascade reaches that this machine cannot build (the `requires` configuration) are left
+/// alone.
+///
+/// The work runs on a thread of the engine's: any async runtime works (tokio's
+/// `current_thread` without drivers too, or another executor), and the caller's task is never
+/// blocked. [`ensure_blocking`] is the same for synchronous callers.
 pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
+    let options = options.clone();
+    off_thread(move || ensure_blocking(&options)).await
+}
+
+/// [`ensure`], on the calling thread.
+pub fn ensure_blocking(options: &EnsureOptions) -> Result<PathBuf> {
     if let Some(path) = crate::quick::fresh_path(
         options.manifest_path.as_deref(),
         &options.binary,
         options.package.as_deref(),
         options.cascade,
         options.profile.as_ref(),
+        &options.cargo,
     ) {
         return Ok(path);
     }
-    // The checks read the repository; they happen before any await, so that the future is
-    // `Send` (gix's repository handle is not `Sync`) and a daemon can await it in its tasks.
     let checked = check_for_ensure(options)?;
     let mut path = checked.path;
     if !checked.stale.is_empty() {
-        let outcome = build_stale(
-            options.manifest_path.as_deref(),
-            &checked.state_dir,
-            &checked.stale,
-            &checked.profile,
-            false,
-        )
-        .await?;
+        let outcome = build_stale(&StaleBuild {
+            manifest_path: options.manifest_path.clone(),
+            state_dir: checked.state_dir.clone(),
+            targets: checked.stale.clone(),
+            profile: checked.profile.clone(),
+            flags: options.cargo.clone(),
+            output: options.output.clone(),
+            force: false,
+        })?;
         if let Some(built) = outcome.executables.get(&checked.binary) {
             path = Some(built.clone());
         }
@@ -705,12 +872,21 @@ fn check_for_ensure(options: &EnsureOptions) -> Result<EnsureCheck> {
     } else {
         vec![binary.clone()]
     };
+    if let Some(why) = worktree.snapshot.config.unbuildable(&binary.name) {
+        return Err(Error::Unbuildable {
+            binary: binary.name,
+            why,
+        });
+    }
     let profile = profile(&worktree, options.profile.as_ref());
-    let mut checker = Checker::new(&worktree, &profile)?;
+    let mut checker = Checker::new(&worktree, &profile, &options.cargo)?;
     let mut stale = Vec::new();
     let mut path = None;
     let mut not_built = None;
     for target in &targets {
+        if worktree.snapshot.config.unbuildable(&target.name).is_some() {
+            continue;
+        }
         let verdict = checker.check(target)?;
         if verdict.is_fresh() {
             if *target == binary {
@@ -725,13 +901,10 @@ fn check_for_ensure(options: &EnsureOptions) -> Result<EnsureCheck> {
             warn_stale(&verdict);
         }
     }
-    let explicit_target = crate::cargo_config::CargoConfig::load(&worktree.workspace_root)
-        .build_target()
-        .is_some();
     let existing = profile
         .output_dir(
             &worktree.target_directory,
-            explicit_target.then_some(checker.triple()),
+            checker.explicit_target().then_some(checker.triple()),
         )
         .join(&binary.name);
     Ok(EnsureCheck {
@@ -776,23 +949,39 @@ fn auto_build(worktree: &Worktree, binary: &Binary) -> bool {
 pub struct StatusOptions {
     /// The workspace manifest; `None` finds it from the current directory.
     pub manifest_path: Option<PathBuf>,
-    /// The profile; `None` is the configured one, else `dev`.
+    /// The profile whose records are compared; `None` is `RBEE_GRAPH_PROFILE`, else the
+    /// configured one, else `dev`.
     pub profile: Option<Profile>,
+    /// Cargo's flags: the features and target a build would be asked for.
+    pub cargo: CargoFlags,
 }
 
-/// Every binary of the workspace with its verdict, in build order.
+/// Every binary of the workspace with its verdict, in build order. This reads the disk and
+/// hashes what moved, on the calling thread (milliseconds when little changed); from async
+/// code, call it through `spawn_blocking` or your runtime's equivalent.
 pub fn status(options: &StatusOptions) -> Result<(Profile, Vec<Verdict>)> {
     let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
     let profile = profile(&worktree, options.profile.as_ref());
-    let verdicts = status_in(&worktree, &profile)?;
+    let verdicts = status_in(&worktree, &profile, &options.cargo)?;
     Ok((profile, verdicts))
 }
 
 /// [`status`] of an already loaded workspace.
-pub fn status_in(worktree: &Worktree, profile: &Profile) -> Result<Vec<Verdict>> {
-    let mut checker = Checker::new(worktree, profile)?;
+pub fn status_in(
+    worktree: &Worktree,
+    profile: &Profile,
+    flags: &CargoFlags,
+) -> Result<Vec<Verdict>> {
+    let mut checker = Checker::new(worktree, profile, flags)?;
     let graph = &worktree.snapshot.graph;
     let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
     let binaries = graph.order_binaries(graph.binaries().map(|(_, b)| b), &pairs)?;
-    binaries.iter().map(|b| checker.check(b)).collect()
+    binaries
+        .iter()
+        .map(|b| {
+            let mut verdict = checker.check(b)?;
+            verdict.unbuildable = worktree.snapshot.config.unbuildable(&b.name);
+            Ok(verdict)
+        })
+        .collect()
 }

@@ -17,6 +17,45 @@ impl Profile {
         Profile("release".to_owned())
     }
 
+    /// The profile this process was built with, for a daemon that spawns binaries built
+    /// like itself: the directory its executable sits in under a target directory
+    /// (`target/release/queen-rbee` is `release`, `target/<triple>/debug/..` is `dev`), else
+    /// `dev` or `release` as debug assertions are on or off.
+    pub fn current() -> Profile {
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| Profile::of_executable(&exe))
+            .unwrap_or_else(|| {
+                if cfg!(debug_assertions) {
+                    Profile::dev()
+                } else {
+                    Profile::release()
+                }
+            })
+    }
+
+    /// The profile of an executable in a cargo target directory, from the name of the
+    /// directory it sits in (`deps/` and `examples/` one level further down).
+    pub fn of_executable(exe: &Path) -> Option<Profile> {
+        let mut dir = exe.parent()?;
+        if matches!(dir.file_name()?.to_str()?, "deps" | "examples" | "build") {
+            dir = dir.parent()?;
+        }
+        // Only inside a target directory: cargo leaves a `CACHEDIR.TAG` at its top.
+        let is_target = dir
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .any(|d| d.join("CACHEDIR.TAG").is_file());
+        if !is_target {
+            return None;
+        }
+        Some(match dir.file_name()?.to_str()? {
+            "debug" => Profile::dev(),
+            other => Profile::named(other),
+        })
+    }
+
     /// A profile by name (`dev`, `release`, or one defined in `[profile.NAME]`).
     pub fn named(name: &str) -> Profile {
         Profile(name.to_owned())

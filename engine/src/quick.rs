@@ -19,6 +19,7 @@ use gix::ObjectId;
 
 use crate::config::Config;
 use crate::decide::Facts;
+use crate::flags::CargoFlags;
 use crate::freshness::{LockedEntry, ScopeCache};
 use crate::metadata_cache;
 use crate::profile::Profile;
@@ -33,6 +34,7 @@ pub fn fresh_path(
     package: Option<&str>,
     cascade: bool,
     asked_profile: Option<&Profile>,
+    flags: &CargoFlags,
 ) -> Option<PathBuf> {
     let start = metadata_cache::start_manifest(manifest_path)?;
     let root = metadata_cache::workspace_root(&start)?;
@@ -47,7 +49,7 @@ pub fn fresh_path(
     let profile = Profile::choose(asked_profile, config.profile.as_deref());
     let state_dir = metadata_cache::target_directory(&root).join("rbee-graph");
     let toolchain = crate::toolchain::rustc_version(&root, &state_dir).ok()?;
-    let triple = crate::toolchain::target_triple(&root, &toolchain);
+    let (triple, _) = crate::toolchain::build_target(&root, &toolchain, flags);
     let records_dir = state_dir.join("records").join(&triple).join(profile.name());
 
     let mut names = vec![binary.to_owned()];
@@ -64,6 +66,7 @@ pub fn fresh_path(
         }
     }
     let mut facts = QuickFacts {
+        flags: flags.clone(),
         repo: Repo::discover(&root).ok()?,
         workspace_root: root,
         toolchain,
@@ -88,6 +91,7 @@ pub fn fresh_path(
 /// What the fast path knows: no graph, so a changed lock file is left to the full check.
 struct QuickFacts {
     workspace_root: PathBuf,
+    flags: CargoFlags,
     toolchain: String,
     environment: BTreeMap<String, String>,
     repo: Repo,
@@ -101,6 +105,10 @@ impl Facts for QuickFacts {
 
     fn toolchain(&self) -> &str {
         &self.toolchain
+    }
+
+    fn flags(&self) -> &CargoFlags {
+        &self.flags
     }
 
     fn environment(&self) -> &BTreeMap<String, String> {

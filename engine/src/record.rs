@@ -18,7 +18,7 @@ use crate::stamp::{Stamp, write_atomically};
 
 /// The record format this engine writes. A record with a higher number was written by a newer
 /// rbee-graph: it is not trusted (stale) and is replaced on the next build.
-pub const SCHEMA: u32 = 2;
+pub const SCHEMA: u32 = 3;
 
 /// What was recorded about one build of one binary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,8 +31,12 @@ pub struct Record {
     pub profile: String,
     /// The target triple.
     pub target: String,
-    /// The features it was built with (beyond its package's defaults).
+    /// The features cargo enabled for the binary's package in this build.
     pub features: Vec<String>,
+    /// The feature flags the build was given: a request for other features makes it stale.
+    pub feature_request: crate::flags::FeatureRequest,
+    /// The binary's `required-features`, from its manifest at the build.
+    pub required_features: Vec<String>,
     /// The directory cargo ran in (the workspace root): where it looked for configuration.
     pub workspace_root: PathBuf,
     /// The commit HEAD pointed at when the build started.

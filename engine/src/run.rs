@@ -1,18 +1,24 @@
-//! Running `cargo build` for a set of binaries: one invocation, output streamed, artifacts
-//! read back from cargo's JSON messages.
+//! Running `cargo build` for a set of binaries: one invocation, cargo's output where the caller
+//! wants it, artifacts read back from cargo's JSON messages.
+//!
+//! This is synchronous and needs no async runtime: the engine runs it on a thread of its own
+//! (see [`crate::plan`]), so a caller on any runtime, or none, is never blocked or required to
+//! enable a driver.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use cargo_metadata::Message;
 use rbee_graph_model::{Binary, WorkspaceGraph};
-use tokio::io::AsyncBufReadExt;
 
+use crate::cargo_output::CargoOutput;
 use crate::error::{Error, Result};
+use crate::flags::{CargoFlags, FeatureRequest};
 use crate::profile::Profile;
 
-/// One `cargo build` of several binaries.
+/// One `cargo build` of several binaries that share a package selection and a feature request.
 pub struct CargoBuild<'a> {
     /// The workspace's root manifest.
     pub manifest_path: &'a Path,
@@ -21,44 +27,82 @@ pub struct CargoBuild<'a> {
     pub workspace_root: &'a Path,
     /// The profile.
     pub profile: &'a Profile,
-    /// The binaries, in build order, each with the features it requires.
-    pub binaries: &'a [(Binary, Vec<String>)],
+    /// `-p PACKAGE`, when a plain `cargo build --bin NAME` would not select the binaries'
+    /// package (or their names are ambiguous); `None` resolves features as the user's own
+    /// `cargo build --bin NAME` does.
+    pub package: Option<&'a str>,
+    /// The binaries, in build order.
+    pub binaries: &'a [Binary],
+    /// The features, shared by every binary of the run.
+    pub features: &'a FeatureRequest,
+    /// `--target`, when one was asked for on the command line.
+    pub target: Option<&'a str>,
+    /// The user's other cargo flags.
+    pub flags: &'a CargoFlags,
+    /// Where cargo's output goes.
+    pub output: &'a CargoOutput,
 }
 
-/// The arguments after `cargo`: `build --bin a --bin b ...` selecting each binary by package,
-/// so cargo builds them all in one go, in parallel, with one feature resolution.
+impl CargoBuild<'_> {
+    /// Whether rendered diagnostics carry colour.
+    fn colour(&self) -> bool {
+        match self.flags.color.as_deref() {
+            Some("always") => true,
+            Some("never") => false,
+            _ => {
+                matches!(self.output, CargoOutput::Inherit)
+                    && std::io::stderr().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+/// The arguments after `cargo`: `build --bin a --bin b ...`, so cargo builds them all in one
+/// go, in parallel, with one feature resolution; `--keep-going`, so one binary that does not
+/// compile does not stop the others.
 pub fn cargo_args(build: &CargoBuild<'_>) -> Vec<String> {
+    let format = if build.colour() {
+        "json-diagnostic-rendered-ansi"
+    } else {
+        "json"
+    };
     let mut args = vec![
         "build".to_owned(),
         "--manifest-path".to_owned(),
         build.manifest_path.display().to_string(),
-        "--message-format=json-render-diagnostics".to_owned(),
+        format!("--message-format={format}"),
+        "--keep-going".to_owned(),
     ];
     args.extend(build.profile.cargo_args());
-    for (binary, features) in build.binaries {
-        args.extend([
-            "-p".to_owned(),
-            binary.package.clone(),
-            "--bin".to_owned(),
-            binary.name.clone(),
-        ]);
-        for feature in features {
-            args.extend([
-                "--features".to_owned(),
-                format!("{}/{feature}", binary.package),
-            ]);
-        }
+    if let Some(target) = build.target {
+        args.extend(["--target".to_owned(), target.to_owned()]);
+    }
+    if let Some(package) = build.package {
+        args.extend(["-p".to_owned(), package.to_owned()]);
+    }
+    for binary in build.binaries {
+        args.extend(["--bin".to_owned(), binary.name.clone()]);
+    }
+    args.extend(build.features.cargo_args());
+    args.extend(build.flags.build_args());
+    if build.flags.color.is_none() && !matches!(build.output, CargoOutput::Inherit) {
+        // Lines for a callback are plain text.
+        args.extend(["--color".to_owned(), "never".to_owned()]);
     }
     args
 }
 
-/// Runs the build. Cargo's progress and diagnostics go straight to our stderr; its JSON
-/// messages on stdout say where each binary was written.
+/// Runs the build. Cargo's progress goes where [`CargoBuild::output`] says; its JSON messages
+/// on stdout say where each binary was written and carry the compiler's diagnostics, which
+/// are shown the same way.
+///
+/// A run in which some binaries compiled and others did not returns [`Built`] with
+/// [`Built::failed`] set: the caller records what was built.
 ///
 /// # Errors
-/// [`Error::BuildFailed`] naming the binaries when cargo fails; [`Error::Cargo`] when cargo
-/// cannot be started.
-pub async fn cargo_build(
+/// [`Error::Cargo`] when cargo cannot be started or its output not read.
+pub fn cargo_build(
     graph: &WorkspaceGraph,
     repo_root: &Path,
     build: &CargoBuild<'_>,
@@ -66,26 +110,68 @@ pub async fn cargo_build(
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let args = cargo_args(build);
     tracing::info!("running cargo {}", args.join(" "));
-    let mut child = tokio::process::Command::new(&cargo)
+    let inherit = matches!(build.output, CargoOutput::Inherit);
+    let mut command = std::process::Command::new(&cargo);
+    // Cargo takes a relative target directory from where it runs; the user meant the
+    // directory they stand in, as their own `cargo build` would.
+    for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
+        if let Some(dir) = std::env::var_os(var).filter(|d| !d.is_empty())
+            && Path::new(&dir).is_relative()
+            && let Ok(cwd) = std::env::current_dir()
+        {
+            command.env(var, cwd.join(dir));
+        }
+    }
+    let mut child = command
         .args(&args)
         .current_dir(build.workspace_root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
+        .stderr(if inherit {
+            Stdio::inherit()
+        } else {
+            Stdio::piped()
+        })
         .spawn()
         .map_err(|e| Error::Cargo(format!("{}: {e}", Path::new(&cargo).display())))?;
+    // Cargo's own lines (progress, its errors) on one thread, its JSON on this one.
+    let stderr = child.stderr.take().map(|stderr| {
+        let output = build.output.clone();
+        std::thread::spawn(move || {
+            let mut errors = Vec::new();
+            for line in BufReader::new(stderr)
+                .lines()
+                .map_while(std::io::Result::ok)
+            {
+                output.deliver(&line);
+                if line.starts_with("error") {
+                    errors.push(line);
+                }
+            }
+            errors
+        })
+    });
     let stdout = child.stdout.take().expect("stdout is piped");
-    let mut lines = tokio::io::BufReader::new(stdout).split(b'\n');
     let mut built = Built::default();
     let mut dep_infos = BTreeSet::new();
     let mut scripts: BTreeMap<String, PathBuf> = BTreeMap::new();
-    while let Some(line) = lines
-        .next_segment()
-        .await
-        .map_err(|e| Error::Cargo(e.to_string()))?
-    {
+    let mut diagnostics = Vec::new();
+    for line in BufReader::new(stdout).split(b'\n') {
+        let line = line.map_err(|e| Error::Cargo(e.to_string()))?;
         match serde_json::from_slice::<Message>(&line) {
+            Ok(Message::CompilerMessage(message)) => {
+                let diagnostic = &message.message;
+                if let Some(rendered) = &diagnostic.rendered {
+                    show(build.output, rendered);
+                }
+                if matches!(
+                    diagnostic.level,
+                    cargo_metadata::diagnostic::DiagnosticLevel::Error
+                        | cargo_metadata::diagnostic::DiagnosticLevel::Ice
+                ) {
+                    diagnostics.push(one_line_diagnostic(diagnostic));
+                }
+            }
             Ok(Message::CompilerArtifact(artifact)) => {
                 dep_infos.extend(rustc_dep_infos(&artifact));
                 let package_id = artifact.package_id.repr.clone();
@@ -119,6 +205,10 @@ pub async fn cargo_build(
                         name: artifact.target.name.clone(),
                         package,
                     };
+                    built.features.insert(
+                        binary.clone(),
+                        artifact.features.iter().map(ToString::to_string).collect(),
+                    );
                     built.executables.insert(binary, executable.into());
                 }
             }
@@ -159,14 +249,31 @@ pub async fn cargo_build(
             _ => {}
         }
     }
-    let status = child
-        .wait()
-        .await
-        .map_err(|e| Error::Cargo(e.to_string()))?;
+    let status = child.wait().map_err(|e| Error::Cargo(e.to_string()))?;
+    let cargo_errors = stderr
+        .map(|thread| thread.join().unwrap_or_default())
+        .unwrap_or_default();
     if !status.success() {
-        return Err(Error::BuildFailed(
-            build.binaries.iter().map(|(b, _)| b.name.clone()).collect(),
-        ));
+        let failed: Vec<Binary> = build
+            .binaries
+            .iter()
+            .filter(|b| !built.executables.contains_key(b))
+            .cloned()
+            .collect();
+        diagnostics.extend(
+            cargo_errors
+                .into_iter()
+                .filter(|line| !line.starts_with("error: could not compile")),
+        );
+        if failed.is_empty() {
+            // Every binary was written, yet cargo failed (a later step, a post-build error):
+            // none of them is trusted.
+            built.executables.clear();
+            built.failed = build.binaries.to_vec();
+        } else {
+            built.failed = failed;
+        }
+        built.errors = diagnostics;
     }
     for dep_info in dep_infos {
         let text = std::fs::read_to_string(&dep_info).unwrap_or_default();
@@ -186,11 +293,53 @@ pub async fn cargo_build(
     Ok(built)
 }
 
+/// Shows one rendered diagnostic where cargo's output goes.
+fn show(output: &CargoOutput, rendered: &str) {
+    match output {
+        CargoOutput::Inherit => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = stderr.write_all(rendered.as_bytes());
+        }
+        CargoOutput::Lines(_) => {
+            for line in rendered.trim_end_matches('\n').lines() {
+                output.deliver(line);
+            }
+        }
+        CargoOutput::Discard => {}
+    }
+}
+
+/// `error[E0425]: cannot find value `x` in this scope (src/main.rs:3:5)`.
+fn one_line_diagnostic(diagnostic: &cargo_metadata::diagnostic::Diagnostic) -> String {
+    let code = diagnostic
+        .code
+        .as_ref()
+        .map(|c| format!("[{}]", c.code))
+        .unwrap_or_default();
+    let place = diagnostic
+        .spans
+        .iter()
+        .find(|s| s.is_primary)
+        .map(|s| format!(" ({}:{}:{})", s.file_name, s.line_start, s.column_start))
+        .unwrap_or_default();
+    let level = match diagnostic.level {
+        cargo_metadata::diagnostic::DiagnosticLevel::Ice => "internal compiler error",
+        _ => "error",
+    };
+    format!("{level}{code}: {}{place}", diagnostic.message)
+}
+
 /// What a cargo run produced.
 #[derive(Debug, Default)]
 pub struct Built {
     /// Where each binary was written.
     pub executables: BTreeMap<Binary, PathBuf>,
+    /// The features cargo enabled for each binary's package.
+    pub features: BTreeMap<Binary, Vec<String>>,
+    /// The binaries cargo did not build (the run failed for them).
+    pub failed: Vec<Binary>,
+    /// The compiler's and cargo's error messages, one line each, when the run failed.
+    pub errors: Vec<String>,
     /// Every unit cargo built or found fresh.
     pub units: Vec<Unit>,
     /// The manifests (as paths) of packages whose build script named no `rerun-if-changed`:

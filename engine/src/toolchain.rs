@@ -58,12 +58,22 @@ pub fn build_environment() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The target triple cargo builds for in `workspace_root`: `--target` as configured
+/// The target triple cargo builds for in `workspace_root`, and whether it was asked for
+/// (cargo then writes to `<target-dir>/<triple>/`): `--target`, else as configured
 /// (`CARGO_BUILD_TARGET`, `build.target`), else the host's from `rustc -vV`.
-pub fn target_triple(workspace_root: &Path, rustc_version: &str) -> String {
-    crate::cargo_config::CargoConfig::load(workspace_root)
-        .build_target()
-        .unwrap_or_else(|| host_triple(rustc_version).to_owned())
+pub fn build_target(
+    workspace_root: &Path,
+    rustc_version: &str,
+    flags: &crate::flags::CargoFlags,
+) -> (String, bool) {
+    match flags
+        .target
+        .clone()
+        .or_else(|| crate::cargo_config::CargoConfig::load(workspace_root).build_target())
+    {
+        Some(triple) => (triple, true),
+        None => (host_triple(rustc_version).to_owned(), false),
+    }
 }
 
 /// Every toolchain file rustup may read for a build run in `dir` (present or not).

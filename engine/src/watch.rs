@@ -41,6 +41,8 @@ pub struct WatchOptions {
     pub args: Vec<String>,
     /// The profile; `None` is the configured one, else `dev`.
     pub profile: Option<Profile>,
+    /// Cargo's flags.
+    pub cargo: crate::CargoFlags,
     /// How long the workspace must be quiet before a change is acted on.
     pub debounce: Duration,
     /// How long a daemon gets to exit after SIGTERM before SIGKILL.
@@ -53,6 +55,7 @@ impl Default for WatchOptions {
             manifest_path: None,
             root: String::new(),
             package: None,
+            cargo: crate::CargoFlags::default(),
             args: Vec::new(),
             profile: None,
             debounce: Duration::from_millis(300),
@@ -135,7 +138,16 @@ pub async fn watch(
             ignored_dirs,
         )
     };
-    let outcome = plan::build_stale(manifest_path, &state_dir, &cascade, &profile, false).await?;
+    let request = plan::StaleBuild {
+        manifest_path: options.manifest_path.clone(),
+        state_dir: state_dir.clone(),
+        targets: cascade.clone(),
+        profile: profile.clone(),
+        flags: options.cargo.clone(),
+        output: crate::CargoOutput::Inherit,
+        force: false,
+    };
+    let outcome = plan::off_thread(move || plan::build_stale(&request)).await?;
 
     let mut daemons = BTreeMap::new();
     for binary in &cascade {
@@ -214,7 +226,7 @@ async fn rebuild(
 ) -> Result<()> {
     let (stale, state_dir) = {
         let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-        let mut checker = Checker::new(&worktree, profile)?;
+        let mut checker = Checker::new(&worktree, profile, &options.cargo)?;
         let mut stale = Vec::new();
         for binary in cascade {
             let verdict = checker.check(binary)?;
@@ -236,14 +248,16 @@ async fn rebuild(
         stale: stale.clone(),
     });
     let binaries: Vec<Binary> = stale.into_iter().map(|(b, _)| b).collect();
-    let outcome = plan::build_stale(
-        options.manifest_path.as_deref(),
-        &state_dir,
-        &binaries,
-        profile,
-        false,
-    )
-    .await?;
+    let request = plan::StaleBuild {
+        manifest_path: options.manifest_path.clone(),
+        state_dir,
+        targets: binaries.clone(),
+        profile: profile.clone(),
+        flags: options.cargo.clone(),
+        output: crate::CargoOutput::Inherit,
+        force: false,
+    };
+    let outcome = plan::off_thread(move || plan::build_stale(&request)).await?;
     for binary in &binaries {
         let Some(daemon) = daemons.get_mut(binary) else {
             continue;

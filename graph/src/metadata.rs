@@ -60,6 +60,16 @@ impl WorkspaceGraph {
             .filter(|p| member_ids.contains(&p.id))
             .collect();
         members.sort_by(|a, b| a.name.cmp(&b.name));
+        let default_members: std::collections::HashSet<&cargo_metadata::PackageId> =
+            if metadata.workspace_default_members.is_available() {
+                metadata.workspace_default_members.iter().collect()
+            } else {
+                // Cargo before 1.71 does not say: the root package, else every member.
+                match metadata.root_package() {
+                    Some(root) => std::iter::once(&root.id).collect(),
+                    None => member_ids.clone(),
+                }
+            };
         for package in &members {
             let dir = package.manifest_path.parent().map(|d| d.as_std_path());
             let targets = package
@@ -77,6 +87,7 @@ impl WorkspaceGraph {
                 version: package.version.to_string(),
                 dir: dir.and_then(rel),
                 member: true,
+                default_member: default_members.contains(&package.id),
                 targets,
             });
         }
@@ -201,6 +212,7 @@ impl Builder {
             version: String::new(),
             dir: rel,
             member: false,
+            default_member: false,
             targets: Vec::new(),
         });
         outside.push((id, dir.to_owned()));

@@ -16,6 +16,10 @@ pub struct Package {
     /// Whether it is a member of the workspace. Non-members are path dependencies whose
     /// targets `cargo metadata --no-deps` does not describe.
     pub member: bool,
+    /// Whether a plain `cargo build` in the workspace root selects it: a default member
+    /// (`workspace.default-members`, else the root package, else every member). A binary of a
+    /// package that is not needs `-p` to be built.
+    pub default_member: bool,
     /// Its targets, in the order cargo lists them.
     pub targets: Vec<Target>,
 }

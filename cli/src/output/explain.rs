@@ -52,6 +52,7 @@ fn cause(reason: &StaleReason) -> Option<&'static str> {
         StaleReason::CommitMissing(_) => "commit-missing",
         StaleReason::OtherWorkspace(_) => "other-workspace",
         StaleReason::ToolchainChanged => "toolchain",
+        StaleReason::FeaturesChanged { .. } => "features",
         StaleReason::EnvironmentChanged(_) => "environment",
         StaleReason::Forced => "forced",
     })

@@ -152,7 +152,7 @@ impl Expect {
     }
 }
 
-/// Checks that every record file is whole JSON of schema 2, and that every binary `status`
+/// Checks that every record file is whole JSON of schema 3, and that every binary `status`
 /// calls fresh prints what the sources say. Returns how many were fresh.
 fn check_after_fault(lab: &Lab, expect: &Expect, context: &str) -> usize {
     let mut leftovers = Vec::new();
@@ -170,7 +170,7 @@ fn check_after_fault(lab: &Lab, expect: &Expect, context: &str) -> usize {
                 String::from_utf8_lossy(&bytes)
             )
         });
-        assert_eq!(v["schema"], 2, "{context}: {}: {v:#}", file.display());
+        assert_eq!(v["schema"], 3, "{context}: {}: {v:#}", file.display());
     }
     if !leftovers.is_empty() {
         eprintln!("{context}: temporary files left in the records directory: {leftovers:?}");

@@ -1145,7 +1145,11 @@ fn failed_build_leaves_untouched_binaries_fresh() {
     fx.repo.write(hive_readme, "The hive.\n");
     fx.clear_log();
     let run = fx.run(&["build"]);
-    assert_eq!(run.code, Some(1), "the build fails: {run:#?}");
+    assert_eq!(
+        run.code,
+        Some(101),
+        "the build fails, with cargo's status: {run:#?}"
+    );
 
     fx.repo.write(queen_lib, &queen_original);
     fx.repo.remove(hive_readme);

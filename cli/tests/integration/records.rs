@@ -215,12 +215,12 @@ fn set_old_mtime(path: &Path) {
         .unwrap_or_else(|e| panic!("set mtime of {}: {e}", path.display()));
 }
 
-/// Reads a record file: it must be JSON with schema 2 (records hold every input).
+/// Reads a record file: it must be JSON with schema 3 (every input, and the features).
 fn parse_record(path: &Path) -> Value {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let v: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("record {} is not JSON ({e}):\n{text}", path.display()));
-    assert_eq!(v["schema"], 2, "{}: {v:#}", path.display());
+    assert_eq!(v["schema"], 3, "{}: {v:#}", path.display());
     v
 }
 
@@ -651,7 +651,11 @@ fn failed_build_keeps_the_old_binary_and_record() {
     fx.repo
         .append("bin/queen-rbee/src/lib.rs", "pub fn broken() { let = ; }\n");
     let run = fx.run(&["build", "queen-rbee"]);
-    assert_eq!(run.code, Some(1), "a build failure exits 1: {run:#?}");
+    assert_eq!(
+        run.code,
+        Some(101),
+        "a build failure exits 101, as cargo: {run:#?}"
+    );
     assert!(
         run.stderr.contains("queen-rbee"),
         "stderr names queen-rbee: {run:#?}"

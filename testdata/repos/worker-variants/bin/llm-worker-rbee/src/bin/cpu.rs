@@ -1,0 +1,3 @@
+fn main() {
+    println!("llm-worker-rbee-cpu backends={}", worker_core::backends().join(","));
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("llm-worker-rbee-cuda backends={}", worker_core::backends().join(","));
+}

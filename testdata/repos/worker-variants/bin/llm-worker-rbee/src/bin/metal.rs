@@ -1,0 +1,3 @@
+fn main() {
+    println!("llm-worker-rbee-metal backends={}", worker_core::backends().join(","));
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("queen-rbee backends={}", worker_core::backends().join(","));
+}
