@@ -28,5 +28,6 @@ mod pictures;
 mod realistic;
 mod records;
 mod util;
+mod variants;
 mod watch;
 mod worktree;

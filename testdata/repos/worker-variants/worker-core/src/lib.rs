@@ -14,3 +14,11 @@ pub fn backends() -> Vec<&'static str> {
     }
     on
 }
+
+/// `backends=cpu narration=off`: what this build was compiled with. `narration` is enabled
+/// by `rbee-hive`'s dependency, so it is on wherever cargo unifies features across the
+/// workspace (a plain `cargo build --bin NAME` in a virtual workspace) and off with `-p`.
+pub fn describe() -> String {
+    let narration = if cfg!(feature = "narration") { "on" } else { "off" };
+    format!("backends={} narration={narration}", backends().join(","))
+}

@@ -1,3 +1,3 @@
 fn main() {
-    println!("queen-rbee backends={}", worker_core::backends().join(","));
+    println!("queen-rbee {}", worker_core::describe());
 }

@@ -1,3 +1,3 @@
 fn main() {
-    println!("llm-worker-rbee-cpu backends={}", worker_core::backends().join(","));
+    println!("llm-worker-rbee-cpu {}", worker_core::describe());
 }

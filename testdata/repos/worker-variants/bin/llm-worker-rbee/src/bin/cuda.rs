@@ -1,3 +1,3 @@
 fn main() {
-    println!("llm-worker-rbee-cuda backends={}", worker_core::backends().join(","));
+    println!("llm-worker-rbee-cuda {}", worker_core::describe());
 }

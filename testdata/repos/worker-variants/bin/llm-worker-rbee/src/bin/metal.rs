@@ -1,3 +1,3 @@
 fn main() {
-    println!("llm-worker-rbee-metal backends={}", worker_core::backends().join(","));
+    println!("llm-worker-rbee-metal {}", worker_core::describe());
 }

@@ -1,0 +1,411 @@
+//! Builds as the user's own `cargo build` does them: the real rbee worker's variants behind
+//! required features (the `worker-variants` fixture), feature resolution as without `-p`,
+//! binaries a machine cannot build, cargo's flags, exit statuses, `cargo rbee-graph`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
+use serde_json::Value;
+
+use crate::util::{BIN, Run};
+
+const CPU: &str = "llm-worker-rbee-cpu";
+const CUDA: &str = "llm-worker-rbee-cuda";
+const METAL: &str = "llm-worker-rbee-metal";
+
+/// The worker-variants fixture; `requires` appended to its configuration when given.
+fn variants(requires: Option<&str>) -> Repo {
+    let repo = Repo::from_fixture("worker-variants");
+    if let Some(requires) = requires {
+        repo.append("Cargo.toml", requires);
+        repo.commit("what this machine needs for each variant");
+    }
+    repo
+}
+
+const REQUIRES: &str = r#"
+[workspace.metadata.rbee-graph.requires]
+llm-worker-rbee-cuda = { env = "CUDA_PATH" }
+llm-worker-rbee-metal = { os = "macos" }
+"#;
+
+/// `rbee-graph ARGS` in the workspace, with `CUDA_PATH` set to `cuda` or not set at all.
+fn rg(repo: &Repo, args: &[&str], cuda: Option<&str>) -> Run {
+    let mut cmd = Command::new(BIN);
+    configure_git_env(&mut cmd);
+    if let Some(parent) = repo.root().parent() {
+        cmd.env("GIT_CEILING_DIRECTORIES", parent);
+    }
+    cmd.env_remove("RBEE_GRAPH_LOG")
+        .env_remove("CUDA_PATH")
+        .env("NO_COLOR", "1")
+        .args(args)
+        .current_dir(repo.workspace());
+    if let Some(path) = cuda {
+        cmd.env("CUDA_PATH", path);
+    }
+    let out = cmd.output().expect("run rbee-graph");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn exe(repo: &Repo, name: &str) -> PathBuf {
+    repo.workspace().join("target/debug").join(name)
+}
+
+/// What the binary prints.
+fn runs(repo: &Repo, name: &str) -> String {
+    let out = Command::new(exe(repo, name))
+        .output()
+        .unwrap_or_else(|e| panic!("run {name}: {e}"));
+    assert!(out.status.success(), "{name} runs");
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_owned()
+}
+
+fn record(repo: &Repo, package: &str, name: &str) -> Value {
+    let dir = repo.workspace().join("target/rbee-graph/records");
+    let triple = std::fs::read_dir(&dir)
+        .expect("records")
+        .flatten()
+        .next()
+        .expect("a triple directory")
+        .path();
+    let path = triple
+        .join("dev")
+        .join(package)
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("a record is JSON")
+}
+
+fn status(repo: &Repo, cuda: Option<&str>) -> Value {
+    let run = rg(repo, &["status", "--format", "json"], cuda);
+    run.json()
+}
+
+fn entry<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["binaries"]
+        .as_array()
+        .expect("binaries")
+        .iter()
+        .find(|b| b["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {v:#}"))
+}
+
+#[test]
+fn the_cpu_variant_builds_and_the_others_are_skipped_as_configured() {
+    let repo = variants(Some(REQUIRES));
+    let run = rg(&repo, &["build"], None);
+    run.success();
+    assert!(
+        run.stderr
+            .contains("skipped llm-worker-rbee-cuda: cannot be built here: CUDA_PATH is not set"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr.contains(&format!("skipped {METAL}")) || cfg!(target_os = "macos"),
+        "{run:#?}"
+    );
+    assert_eq!(
+        runs(&repo, CPU),
+        "llm-worker-rbee-cpu backends=cpu narration=on"
+    );
+    assert!(!exe(&repo, CUDA).exists(), "nothing was built for cuda");
+    assert_eq!(
+        record(&repo, "llm-worker-rbee", CPU)["features"],
+        serde_json::json!(["cpu"]),
+        "the record holds the features cargo enabled for the package"
+    );
+
+    let v = status(&repo, None);
+    assert_eq!(entry(&v, CPU)["fresh"], true, "{v:#}");
+    assert_eq!(entry(&v, "queen-rbee")["fresh"], true, "{v:#}");
+    assert_eq!(
+        entry(&v, CUDA)["unbuildable"],
+        "CUDA_PATH is not set",
+        "status says why instead of calling it stale forever: {v:#}"
+    );
+    let text = rg(&repo, &["status"], None);
+    assert!(
+        text.success()
+            .lines()
+            .any(|l| l.starts_with("llm-worker-rbee-cuda") && l.contains("skip")),
+        "{text:#?}"
+    );
+
+    // Named on its own, it is an error that says what is missing.
+    let named = rg(&repo, &["build", CUDA], None);
+    crate::util::assert_bad_input(&named);
+    assert!(named.stderr.contains("CUDA_PATH is not set"), "{named:#?}");
+
+    // The cascade from queen-rbee leaves it alone too.
+    let cascade = rg(&repo, &["ensure", "--cascade", "queen-rbee"], None);
+    assert!(
+        cascade.success().trim_end().ends_with("queen-rbee"),
+        "{cascade:#?}"
+    );
+}
+
+#[test]
+fn without_the_configuration_the_variants_that_compile_are_recorded_and_the_others_reported() {
+    let repo = variants(None);
+    let run = rg(&repo, &["build"], None);
+    assert_eq!(
+        run.code,
+        Some(101),
+        "a failed build exits as cargo's does: {run:#?}"
+    );
+    let error = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: cargo build failed for"))
+        .unwrap_or_else(|| panic!("one error line names what failed: {run:#?}"));
+    assert!(error.contains(CUDA), "{error}");
+    assert!(!error.contains(CPU), "{error}");
+    assert_eq!(
+        runs(&repo, CPU),
+        "llm-worker-rbee-cpu backends=cpu narration=on"
+    );
+
+    let v = status(&repo, None);
+    assert_eq!(entry(&v, CPU)["fresh"], true, "{v:#}");
+    assert_eq!(entry(&v, "queen-rbee")["fresh"], true, "{v:#}");
+    assert_eq!(entry(&v, "rbee-hive")["fresh"], true, "{v:#}");
+    assert_eq!(entry(&v, CUDA)["fresh"], false, "{v:#}");
+}
+
+#[test]
+fn each_variant_is_compiled_with_its_own_features_only() {
+    let repo = variants(Some(REQUIRES));
+    rg(&repo, &["build"], Some("/opt/cuda")).success();
+    assert_eq!(
+        runs(&repo, CPU),
+        "llm-worker-rbee-cpu backends=cpu narration=on"
+    );
+    assert_eq!(
+        runs(&repo, CUDA),
+        "llm-worker-rbee-cuda backends=cuda narration=on",
+        "the cuda variant does not get the cpu variant's features, nor the other way round"
+    );
+    assert_eq!(
+        runs(&repo, "queen-rbee"),
+        "queen-rbee backends= narration=on"
+    );
+    assert_eq!(
+        record(&repo, "llm-worker-rbee", CUDA)["features"],
+        serde_json::json!(["cuda"])
+    );
+    assert_eq!(
+        record(&repo, "llm-worker-rbee", CUDA)["feature_request"]["features"],
+        serde_json::json!(["llm-worker-rbee/cuda"])
+    );
+}
+
+#[test]
+fn other_features_asked_for_make_a_binary_stale() {
+    let repo = variants(Some(REQUIRES));
+    rg(&repo, &["build", "queen-rbee"], None).success();
+    let plain = status(&repo, None);
+    assert_eq!(entry(&plain, "queen-rbee")["fresh"], true, "{plain:#}");
+    let asked = rg(
+        &repo,
+        &[
+            "status",
+            "--format",
+            "json",
+            "--features",
+            "worker-core/cpu",
+        ],
+        None,
+    )
+    .json();
+    let queen = entry(&asked, "queen-rbee");
+    assert_eq!(queen["fresh"], false, "{asked:#}");
+    assert_eq!(
+        queen["reasons"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("worker-core/cpu")),
+        true,
+        "{queen:#}"
+    );
+    rg(
+        &repo,
+        &["build", "queen-rbee", "-F", "worker-core/cpu"],
+        None,
+    )
+    .success();
+    assert_eq!(
+        runs(&repo, "queen-rbee"),
+        "queen-rbee backends=cpu narration=on"
+    );
+}
+
+/// What a `cargo ARGS` of the user's own prints on stderr.
+fn plain_cargo(repo: &Repo, args: &[&str]) -> String {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(args)
+        .current_dir(repo.workspace())
+        .env_remove("CUDA_PATH")
+        .output()
+        .expect("run cargo");
+    let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+    assert!(out.status.success(), "cargo {args:?}:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn cargo_build_after_rbee_graph_build_recompiles_nothing_and_the_other_way_round() {
+    let repo = variants(Some(REQUIRES));
+    rg(&repo, &["build", "queen-rbee"], None).success();
+    assert_eq!(
+        runs(&repo, "queen-rbee"),
+        "queen-rbee backends= narration=on",
+        "features resolve as for the user's `cargo build --bin queen-rbee`"
+    );
+    let stderr = plain_cargo(&repo, &["build", "--bin", "queen-rbee"]);
+    assert!(
+        !stderr.contains("Compiling"),
+        "cargo build --bin queen-rbee after rbee-graph's build compiles nothing:\n{stderr}"
+    );
+    let again = rg(&repo, &["build", "queen-rbee"], None);
+    again.success();
+    assert!(
+        again.stderr.contains("everything is fresh"),
+        "and rbee-graph's build after cargo's builds nothing: {again:#?}"
+    );
+}
+
+#[test]
+fn build_and_ensure_report_json() {
+    let repo = variants(Some(REQUIRES));
+    let v = rg(&repo, &["build", "--message-format", "json"], None).json();
+    assert_eq!(v["schema"], 1, "{v:#}");
+    let built: Vec<&str> = v["built"]
+        .as_array()
+        .expect("built")
+        .iter()
+        .map(|b| b["name"].as_str().expect("name"))
+        .collect();
+    assert!(
+        built.contains(&CPU) && built.contains(&"queen-rbee"),
+        "{v:#}"
+    );
+    assert!(
+        v["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .any(|s| s["name"] == CUDA && s["unbuildable"] == "CUDA_PATH is not set"),
+        "{v:#}"
+    );
+    let e = rg(
+        &repo,
+        &["ensure", "queen-rbee", "--message-format", "json"],
+        None,
+    )
+    .json();
+    assert_eq!(e["binary"], "queen-rbee");
+    assert_eq!(
+        e["executable"].as_str().map(PathBuf::from),
+        Some(exe(&repo, "queen-rbee"))
+    );
+}
+
+#[test]
+fn cargo_flags_are_accepted_and_passed_to_cargo() {
+    let repo = variants(Some(REQUIRES));
+    let run = rg(
+        &repo,
+        &[
+            "build",
+            "queen-rbee",
+            "--locked",
+            "--offline",
+            "-j",
+            "1",
+            "-q",
+            "--color",
+            "never",
+        ],
+        None,
+    );
+    run.success();
+    assert!(
+        !run.stderr.contains("Compiling"),
+        "-q reaches cargo: {run:#?}"
+    );
+    // `--locked` reaches cargo: a manifest change that needs a new lock entry fails.
+    repo.append("bin/queen-rbee/Cargo.toml", "itoa = { version = \"1\" }\n");
+    let locked = rg(
+        &repo,
+        &["build", "queen-rbee", "--locked", "--offline"],
+        None,
+    );
+    assert_ne!(locked.code, Some(0), "{locked:#?}");
+    assert!(!locked.stderr.contains("panicked"), "{locked:#?}");
+}
+
+#[test]
+fn target_dir_flag_moves_the_binaries_and_the_records() {
+    let repo = variants(Some(REQUIRES));
+    let out = repo
+        .root()
+        .parent()
+        .expect("a parent")
+        .join("elsewhere-target");
+    let dir = out.to_str().expect("UTF-8");
+    let path = rg(&repo, &["ensure", "queen-rbee", "--target-dir", dir], None);
+    assert_eq!(
+        PathBuf::from(path.success().trim()),
+        out.join("debug/queen-rbee")
+    );
+    assert!(out.join("rbee-graph/records").is_dir());
+    assert!(!repo.workspace().join("target/debug/queen-rbee").exists());
+}
+
+#[test]
+fn clap_suggestions_survive_on_the_one_error_line() {
+    let repo = variants(None);
+    let run = rg(&repo, &["build", "--relese"], None);
+    assert_eq!(run.code, Some(2), "{run:#?}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+    assert!(
+        run.stderr.contains("--release"),
+        "the tip names the flag: {run:#?}"
+    );
+}
+
+#[test]
+fn cargo_rbee_graph_runs_rbee_graph() {
+    let repo = variants(None);
+    let beside = PathBuf::from(BIN).with_file_name("cargo-rbee-graph");
+    assert!(
+        beside.is_file(),
+        "cargo-rbee-graph is built beside rbee-graph"
+    );
+    let dir = tempfile::tempdir().expect("a bin directory");
+    // As cargo finds external subcommands: `cargo-NAME` on PATH.
+    std::os::unix::fs::symlink(&beside, dir.path().join("cargo-rbee-graph")).expect("link");
+    let path = std::env::join_paths(std::iter::once(dir.path().to_owned()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["rbee-graph", "status", "--format", "json"])
+        .env("PATH", path)
+        .current_dir(repo.workspace())
+        .output()
+        .expect("run cargo rbee-graph");
+    assert!(out.status.success(), "{out:#?}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["schema"], 1);
+}

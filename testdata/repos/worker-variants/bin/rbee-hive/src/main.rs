@@ -1,0 +1,3 @@
+fn main() {
+    println!("rbee-hive {}", worker_core::describe());
+}
