@@ -55,6 +55,7 @@ pub mod select;
 pub mod snapshot;
 pub mod stamp;
 pub mod toolchain;
+#[cfg(feature = "watch")]
 pub mod watch;
 mod worktree_diff;
 

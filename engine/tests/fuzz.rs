@@ -949,8 +949,8 @@ fn the_fixture_configuration_parses_and_a_library_change_reaches_its_dependents(
 #[test]
 fn a_future_schema_is_not_garbage() {
     assert_eq!(
-        record::parse(br#"{"schema": 3, "anything": [1, 2]}"#),
-        Err(Unusable::FutureSchema(3))
+        record::parse(br#"{"schema": 4, "anything": [1, 2]}"#),
+        Err(Unusable::FutureSchema(4))
     );
     check_record_outcome(&record::parse(b""));
 }
