@@ -21,6 +21,7 @@ mod history;
 mod hostile;
 mod inputs;
 mod layouts;
+mod library;
 mod lockfile;
 mod oracle;
 mod packages;

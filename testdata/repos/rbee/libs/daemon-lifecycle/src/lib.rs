@@ -2,6 +2,9 @@
 
 use std::process::{Command, Stdio};
 
+#[cfg(feature = "library-hook")]
+mod library_hook;
+
 /// Describes the start of daemon `name`.
 pub fn start(name: &str) -> String {
     narration_core::narrate(name, "start")
@@ -23,6 +26,13 @@ pub fn spawn_next(name: &str) -> bool {
     if std::env::var_os("RBEE_GRAPH_SUPERVISED").is_some() {
         return true;
     }
+    #[cfg(feature = "library-hook")]
+    return library_hook::spawn_next(name);
+    #[cfg(not(feature = "library-hook"))]
+    spawn_through_the_binary(name)
+}
+
+fn spawn_through_the_binary(name: &str) -> bool {
     let Some(rbee_graph) = std::env::var_os("RBEE_GRAPH") else {
         println!("{}", start(name));
         return true;
