@@ -337,6 +337,9 @@ impl Plan {
             known.extend(sources);
         }
         run::touch(repo.workdir(), &touched);
+        // A touched file has a new mtime: it must be known as it is now, or it would look
+        // edited during the build.
+        known.extend(touched.iter().cloned());
         let before = crate::compiled::stamps(known.iter().map(PathBuf::as_path));
 
         let required: BTreeMap<Binary, Vec<String>> = stale
@@ -431,6 +434,7 @@ impl Plan {
                     .or_insert_with(|| crate::inputs::fingerprint(path));
             }
             crate::inputs::settle(&mut inputs, &self.before, started);
+            settle_lock_file(&mut inputs, &self.workspace_root, built);
             crate::inputs::keep_nameable(&mut inputs);
             self.compiled.update(
                 read.sources
@@ -565,6 +569,24 @@ fn built_in_other_workspace(
         }
         (root.join(src) == *f && root != workspace_root && root.is_absolute()).then_some(root)
     })
+}
+
+/// Cargo writes `Cargo.lock` as it resolves, before it compiles anything (a lock copied from
+/// elsewhere, or an ignored one that is out of date, is rewritten by the build itself). A lock
+/// file last written before cargo's first message is the one the build used, not an edit
+/// made while it ran.
+fn settle_lock_file(inputs: &mut crate::inputs::Inputs, workspace_root: &Path, built: &run::Built) {
+    let lock = workspace_root.join("Cargo.lock");
+    let Some(input) = inputs.get_mut(&lock) else {
+        return;
+    };
+    let written = std::fs::metadata(&lock).and_then(|m| m.modified()).ok();
+    if input.content == crate::inputs::Content::Unsettled
+        && let (Some(written), Some(first)) = (written, built.first_message)
+        && written <= first
+    {
+        *input = crate::inputs::fingerprint(&lock);
+    }
 }
 
 /// Two stale binaries with one name land in one file: cargo would write one over the other

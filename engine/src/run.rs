@@ -158,6 +158,9 @@ pub fn cargo_build(
     let mut diagnostics = Vec::new();
     for line in BufReader::new(stdout).split(b'\n') {
         let line = line.map_err(|e| Error::Cargo(e.to_string()))?;
+        built
+            .first_message
+            .get_or_insert_with(std::time::SystemTime::now);
         match serde_json::from_slice::<Message>(&line) {
             Ok(Message::CompilerMessage(message)) => {
                 let diagnostic = &message.message;
@@ -334,6 +337,9 @@ fn one_line_diagnostic(diagnostic: &cargo_metadata::diagnostic::Diagnostic) -> S
 pub struct Built {
     /// Where each binary was written.
     pub executables: BTreeMap<Binary, PathBuf>,
+    /// When cargo's first JSON message arrived: everything cargo wrote before it, it wrote
+    /// while resolving (the lock file).
+    pub first_message: Option<std::time::SystemTime>,
     /// The features cargo enabled for each binary's package.
     pub features: BTreeMap<Binary, Vec<String>>,
     /// The binaries cargo did not build (the run failed for them).

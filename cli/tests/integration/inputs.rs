@@ -1276,6 +1276,82 @@ fn plain_cargo_in_another_worktree_sharing_the_target_dir_is_not_taken_for_this_
 }
 
 #[test]
+fn the_first_build_after_plain_cargo_in_another_worktree_is_fresh_afterwards() {
+    // Worktree A was never built by rbee-graph; B's cargo left its paths in the dep-info. The
+    // build makes A's own sources newer than B's artifacts, and must not then take its own
+    // touch for an edit made during the build.
+    let mut fx = Fx::new();
+    let shared = fx.outside("shared-target");
+    fx.set_env("CARGO_TARGET_DIR", &shared);
+    let b = fx.outside("worktree-b");
+    fx.repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "b",
+        b.to_str().expect("UTF-8"),
+    ]);
+    let b_lib = b.join(NARRATION);
+    let text = fs::read_to_string(&b_lib).expect("read B's narration-core");
+    fs::write(&b_lib, text.replacen(MARK_V1, MARK_V2, 1)).expect("edit B");
+    fx.plain_cargo_at(&b, &["build", "--bin", "rbee-hive"]);
+
+    let a = fx.repo.workspace();
+    let from_a = fx.ensure_at(&a, &["rbee-hive"], &[]);
+    assert_runs(&from_a, "mark=v1", "worktree A's code");
+    let v = fx.status_at(&a, &[], &[]);
+    assert_fresh(&v, HIVE, "nothing changed since A's build");
+}
+
+#[test]
+fn a_lock_file_that_cargo_rewrites_during_the_build_is_what_the_build_used() {
+    // The real rbee ignores its lock file; cargo rewrites an out-of-date one as it resolves,
+    // before it compiles anything.
+    let fx = Fx::new();
+    // An entry no package uses (a lock file copied from elsewhere): cargo drops it.
+    crate::util::add_lock_entry(
+        &fx.repo,
+        "Cargo.lock",
+        "name = \"zz-unused\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"0000000000000000000000000000000000000000000000000000000000000000\"\n",
+    );
+    let before = fx.repo.read("Cargo.lock");
+    fx.build(&["rbee-hive"]);
+    assert_ne!(
+        fx.repo.read("Cargo.lock"),
+        before,
+        "cargo dropped the unused entry during the build"
+    );
+    let v = fx.status();
+    assert_fresh(
+        &v,
+        HIVE,
+        "the lock file is as cargo wrote it for this build",
+    );
+    // And the record holds its content, not "changed during the build" (which would send
+    // every ensure down the slow path, and make a lock rewrite that changes an entry the
+    // binary reaches look stale).
+    let records = fx.repo.workspace().join("target/rbee-graph/records");
+    let triple = fs::read_dir(&records)
+        .expect("records")
+        .flatten()
+        .next()
+        .expect("a triple")
+        .path();
+    let record: Value = serde_json::from_str(
+        &fs::read_to_string(triple.join("dev/rbee-hive/rbee-hive.json")).expect("the record"),
+    )
+    .expect("JSON");
+    let lock = fx.repo.workspace().join("Cargo.lock");
+    assert_eq!(
+        record["inputs"][lock.to_str().expect("UTF-8")]["content"]["kind"],
+        "file",
+        "{:#}",
+        record["inputs"][lock.to_str().expect("UTF-8")]
+    );
+}
+
+#[test]
 fn same_named_binaries_each_ensure_runs_its_own_package() {
     let fx = Fx::with_repo(Repo::from_fixture("same-names"));
     let api = ("server", "api");
