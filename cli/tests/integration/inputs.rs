@@ -1610,3 +1610,50 @@ fn deleted_include_str_target_recreated_with_other_content_makes_stale() {
     let exe = fx.ensure(&["xtask"]);
     assert_runs(&exe, "xtask: banner-v2", "the re-created banner");
 }
+
+#[test]
+fn target_dir_in_cargo_home_config_is_where_binaries_and_records_go() {
+    let (fx, home) = with_private_cargo_home();
+    let elsewhere = fx.outside("home-target");
+    write_file(
+        &home.join("config.toml"),
+        &format!(
+            "[build]\ntarget-dir = {:?}\n",
+            elsewhere.display().to_string()
+        ),
+    );
+    let exe = fx.ensure(&["rbee-hive"]);
+    assert_eq!(exe, elsewhere.join("debug/rbee-hive"), "where cargo put it");
+    assert!(
+        elsewhere.join("rbee-graph/records").is_dir(),
+        "records beside it"
+    );
+    fx.clear_log();
+    assert_eq!(fx.ensure(&["rbee-hive"]), exe);
+    assert_eq!(
+        fx.log(),
+        Vec::<String>::new(),
+        "a fresh ensure runs no cargo at all (not even `cargo metadata`)"
+    );
+}
+
+#[test]
+fn a_relative_cargo_target_dir_is_relative_to_where_the_user_stands() {
+    let fx = Fx::new();
+    let sub = fx.repo.workspace().join("bin/queen-rbee");
+    let env = [("CARGO_TARGET_DIR", "tgt")];
+    let exe = fx.ensure_at(&sub, &["queen-rbee"], &env);
+    assert_eq!(
+        exe,
+        sub.join("tgt/debug/queen-rbee"),
+        "as `cargo build` run there would put it"
+    );
+    assert!(sub.join("tgt/rbee-graph/records").is_dir());
+    fx.clear_log();
+    assert_eq!(fx.ensure_at(&sub, &["queen-rbee"], &env), exe);
+    assert_eq!(
+        fx.log(),
+        Vec::<String>::new(),
+        "a fresh ensure runs no cargo at all (not even `cargo metadata`)"
+    );
+}
