@@ -1,7 +1,7 @@
 //! Is a binary fresh? Comparing a build record with the world as it is now.
 //!
 //! A binary is fresh when nothing its build read differs in content from what its record says
-//! (see [`crate::decide`]): every input file cargo reported, the lock entries it reaches, the
+//! (see the `decide` module): every input file cargo reported, the lock entries it reaches, the
 //! toolchain, the environment, the binary file itself, and, for a package whose build script
 //! names no `rerun-if-changed`, every file git sees in it. Everything else (no record, a
 //! record that does not parse, a commit the repository no longer has) is stale, with the

@@ -13,44 +13,69 @@
 //! - [`affected()`] puts them together for `rbee-graph affected --base REV`.
 //! - [`explain()`] and [`why()`] tell the whole story behind an answer: every changed path
 //!   with its chain for one binary, or the rule that classifies one path.
-//! - Local mode: [`record`] keeps what a build saw, [`freshness`] compares it with now,
-//!   [`plan`] builds the stale subset in one cargo run ([`run`]) under the [`lock`], and
-//!   [`ensure()`] is the pre-spawn hook a daemon calls before spawning another.
+//! - Local mode: [`record`] keeps what a build read, [`freshness`] compares it with now, and
+//!   [`build()`], [`ensure()`] and [`status()`] are the operations: the stale subset built in
+//!   as few cargo runs as the binaries' features allow, under a lock per target directory.
 //!
-//! ```no_run
-//! # async fn spawn_queen() -> rbee_graph_engine::Result<()> {
-//! let options = rbee_graph_engine::EnsureOptions { binary: "queen-rbee".into(), ..Default::default() };
-//! let path = rbee_graph_engine::ensure(&options).await?;
-//! std::process::Command::new(path).spawn().expect("spawn queen-rbee");
-//! # Ok(()) }
+//! # The pre-spawn hook
+//!
+//! A daemon about to spawn another asks for a fresh binary. [`ensure`] works on any async
+//! runtime (tokio's `current_thread` without drivers included, or another executor): the
+//! engine's synchronous work (git, hashing, cargo) runs on a thread of its own.
+//! [`ensure_blocking`] is the same for synchronous code. Cargo's output goes where
+//! [`CargoOutput`] says: inherited, line by line to a callback, or discarded; a failed build's
+//! [`Error::BuildFailed`] carries the compiler's errors.
+//!
 //! ```
+//! # let repo = rbee_graph_testdata::Repo::from_fixture("rbee");
+//! # let manifest = repo.workspace().join("Cargo.toml");
+//! use rbee_graph_engine::{CargoOutput, EnsureOptions, Profile};
+//!
+//! let options = EnsureOptions {
+//!     manifest_path: Some(manifest),
+//!     binary: "queen-rbee".into(),
+//!     // Binaries built like this process (`Profile::current`), cargo's lines as narration.
+//!     profile: Some(Profile::current()),
+//!     output: CargoOutput::lines(|line| println!("[build] {line}")),
+//!     ..EnsureOptions::default()
+//! };
+//! let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let path = runtime.block_on(rbee_graph_engine::ensure(&options))?;
+//! let status = std::process::Command::new(path).status().expect("spawn queen-rbee");
+//! # let _ = status;
+//! # Ok::<(), rbee_graph_engine::Error>(())
+//! ```
+//!
+//! Embedding costs what gix costs: about 145 crates. The `watch` feature (on by default; the
+//! supervisor behind `rbee-graph watch`) adds notify and tokio's drivers; a daemon that only
+//! calls `ensure` depends on this crate with `default-features = false`.
 //!
 //! The engine never prints: it returns typed results and [`Error`]s whose messages are one
 //! line each, and leaves rendering to the CLI. It logs through `tracing`.
 #![warn(missing_docs)]
 
 pub mod affected;
-pub mod cargo_config;
+mod cargo_config;
 mod cargo_output;
 mod compiled;
 pub mod config;
-pub mod decide;
+mod decide;
 pub mod depinfo;
 mod error;
 pub mod explain;
 mod flags;
 pub mod freshness;
 pub mod inputs;
-pub mod lock;
+mod lock;
 mod metadata_cache;
-pub mod plan;
-pub mod profile;
+mod plan;
+mod profile;
 mod progress;
 mod quick;
 pub mod record;
 pub mod repo;
 pub mod rules;
-pub mod run;
+mod run;
 pub mod select;
 pub mod snapshot;
 pub mod stamp;

@@ -185,7 +185,6 @@ pub fn cargo_build(
                 built.units.push(Unit {
                     is_path: package_id.starts_with("path+"),
                     dep_info: unit_dep_info(&artifact),
-                    package_id,
                     manifest,
                     src_path: artifact.target.src_path.clone().into(),
                 });
@@ -362,8 +361,6 @@ pub struct Built {
 /// One unit of a cargo run, as its `compiler-artifact` message describes it.
 #[derive(Debug)]
 pub struct Unit {
-    /// Cargo's package id.
-    pub package_id: String,
     /// Whether the package is a path package (a member or a path dependency): cargo's own
     /// dep-info of a binary covers those. Others (registry, git, vendored) are not in it.
     pub is_path: bool,
