@@ -126,7 +126,7 @@ fn reason_json(r: &Reason) -> ReasonJson<'_> {
 
 fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> anyhow::Result<()> {
     let head = match report.head {
-        Head::Commit(id) => id.to_hex_with_len(10).to_string(),
+        Head::Commit(id) => id.short(),
         Head::Worktree => "working tree".to_owned(),
     };
     let paths = report.changed_paths.len();
@@ -135,7 +135,7 @@ fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> a
         Some(base) => writeln!(
             out,
             "{}..{head}: {paths} changed path{plural}",
-            base.to_hex_with_len(10)
+            base.short()
         )?,
         None => writeln!(
             out,

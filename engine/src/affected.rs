@@ -7,6 +7,7 @@ use gix::ObjectId;
 use rbee_graph_model::Lockfile;
 use rbee_graph_model::path::join;
 
+use crate::commit_id::CommitId;
 use crate::error::{Error, Result};
 use crate::rules::{self, Affected, Change, Mode, PathRules};
 use crate::snapshot::{self, Snapshot};
@@ -28,7 +29,7 @@ pub struct AffectedOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Head {
     /// A commit.
-    Commit(ObjectId),
+    Commit(CommitId),
     /// The working tree.
     Worktree,
 }
@@ -38,7 +39,7 @@ pub enum Head {
 pub struct AffectedReport {
     /// The merge base the comparison started at; `None` in local mode (each binary against
     /// its own build record).
-    pub base: Option<ObjectId>,
+    pub base: Option<CommitId>,
     /// What it was compared with.
     pub head: Head,
     /// Every changed path, repository-relative, sorted.
@@ -52,7 +53,7 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
     let comparison = Comparison::new(options)?;
     let affected = rules::affected(&comparison.rules, &comparison.change(), options.mode)?;
     Ok(AffectedReport {
-        base: Some(comparison.base),
+        base: Some(comparison.base.into()),
         head: comparison.head,
         changed_paths: comparison.paths.into_iter().collect(),
         affected,
@@ -101,7 +102,7 @@ impl Comparison {
         let (paths, head) = match &options.head {
             Some(_) => (
                 repo.changed_between(base, head_commit)?,
-                Head::Commit(head_commit),
+                Head::Commit(head_commit.into()),
             ),
             None => {
                 let _phase = crate::progress::phase("comparing the working tree");
@@ -112,8 +113,10 @@ impl Comparison {
 
         let head_snapshot: Snapshot = match head {
             Head::Worktree => worktree.snapshot,
-            Head::Commit(commit) => snapshot::load_commit(repo, commit, &workspace_root)?
-                .ok_or_else(|| no_workspace(head_name, &workspace_root))?,
+            Head::Commit(commit) => {
+                snapshot::load_commit(repo, commit.object_id(), &workspace_root)?
+                    .ok_or_else(|| no_workspace(head_name, &workspace_root))?
+            }
         };
         let base_snapshot = if graph_may_differ(repo, base, &head, &paths)? {
             snapshot::load_commit(repo, base, &workspace_root)?
@@ -182,7 +185,7 @@ fn graph_may_differ(
 ) -> Result<bool> {
     let base_tree = repo.tree_of(base)?;
     let head_tree = match head {
-        Head::Commit(commit) => Some(repo.tree_of(*commit)?),
+        Head::Commit(commit) => Some(repo.tree_of(commit.object_id())?),
         Head::Worktree => None,
     };
     for path in paths.iter().filter(|p| snapshot::shapes_the_graph(p)) {

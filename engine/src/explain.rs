@@ -12,7 +12,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
 use rbee_graph_model::Binary;
 
 use crate::affected::{AffectedOptions, Comparison, Head};
@@ -56,7 +55,7 @@ pub enum Against {
     /// Two revisions.
     Revisions {
         /// The merge base.
-        base: ObjectId,
+        base: crate::CommitId,
         /// The head.
         head: Head,
         /// How many paths changed between them.
@@ -107,7 +106,7 @@ pub fn explain(options: &ExplainOptions) -> Result<Explanation> {
             Ok(Explanation {
                 binary,
                 against: Against::Revisions {
-                    base: comparison.base,
+                    base: comparison.base.into(),
                     head: comparison.head.clone(),
                     changed_paths: comparison.paths.len(),
                 },

@@ -57,6 +57,7 @@
 pub mod affected;
 mod cargo_config;
 mod cargo_output;
+mod commit_id;
 mod compiled;
 pub mod config;
 mod decide;
@@ -86,6 +87,7 @@ mod worktree_diff;
 
 pub use affected::{AffectedOptions, AffectedReport, Head, affected, affected_since_build};
 pub use cargo_output::CargoOutput;
+pub use commit_id::CommitId;
 pub use config::Unbuildable;
 pub use error::{Error, Result};
 pub use explain::{ExplainOptions, Explanation, PathExplanation, WhyOptions, explain, why};

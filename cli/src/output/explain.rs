@@ -118,7 +118,7 @@ fn explain_json(out: &mut impl Write, e: &Explanation) -> anyhow::Result<()> {
 
 fn head_name(head: &Head, short: bool) -> String {
     match head {
-        Head::Commit(id) if short => id.to_hex_with_len(10).to_string(),
+        Head::Commit(id) if short => id.short(),
         Head::Commit(id) => id.to_string(),
         Head::Worktree if short => "working tree".to_owned(),
         Head::Worktree => "worktree".to_owned(),
@@ -158,7 +158,7 @@ fn explain_text(out: &mut impl Write, e: &Explanation, paint: Paint) -> anyhow::
             head,
             changed_paths,
         } => {
-            let range = format!("{}..{}", base.to_hex_with_len(10), head_name(head, true));
+            let range = format!("{}..{}", base.short(), head_name(head, true));
             let paths = if *changed_paths == 1 {
                 "1 changed path".to_owned()
             } else {

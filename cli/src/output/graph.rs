@@ -37,11 +37,11 @@ struct Highlight {
 impl Highlight {
     fn of(report: &AffectedReport) -> Highlight {
         let head = match report.head {
-            Head::Commit(id) => id.to_hex_with_len(10).to_string(),
+            Head::Commit(id) => id.short(),
             Head::Worktree => "working tree".to_owned(),
         };
         let caption = match report.base {
-            Some(base) => format!("affected: {}..{head}", base.to_hex_with_len(10)),
+            Some(base) => format!("affected: {}..{head}", base.short()),
             None => "affected: stale since each binary's last build".to_owned(),
         };
         Highlight {
