@@ -48,7 +48,8 @@ impl Command {
 pub enum Command {
     /// List the binaries a change affects: since --base, or since each binary was built.
     Affected(AffectedArgs),
-    /// Build the stale binaries (all of them, the named ones, or a cascade) in one cargo run.
+    /// Build the stale binaries (all of them, the named ones, or a cascade), in as few cargo
+    /// runs as their features allow.
     Build(BuildArgs),
     /// Make a binary fresh (building it if needed) and print its path: the pre-spawn hook.
     Ensure(EnsureArgs),
@@ -137,15 +138,15 @@ pub struct CargoArgs {
     /// Do not print cargo's or rbee-graph's progress, only errors.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Coloring.
+    /// Coloring: auto, always, never.
     #[arg(long, value_name = "WHEN", value_parser = ["auto", "always", "never"])]
     pub color: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
-    /// Use the release profile (`status`, `affected`, `explain`: compare the release
-    /// records; nothing is built).
+    /// Use the release profile (for `status`, `affected` and `explain`: compare with the
+    /// release builds' records; nothing is built).
     #[arg(short, long, conflicts_with = "profile")]
     pub release: bool,
     /// Use this profile [default: RBEE_GRAPH_PROFILE, else `profile` in the configuration,

@@ -114,3 +114,27 @@ impl std::fmt::Display for Profile {
         f.write_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_of_an_executable_is_the_directory_cargo_put_it_in() {
+        let target = tempfile::tempdir().expect("a target directory");
+        std::fs::write(target.path().join("CACHEDIR.TAG"), "").expect("tag");
+        let of = |rel: &str| Profile::of_executable(&target.path().join(rel));
+        assert_eq!(of("debug/queen-rbee"), Some(Profile::dev()));
+        assert_eq!(of("release/queen-rbee"), Some(Profile::release()));
+        assert_eq!(
+            of("x86_64-unknown-linux-gnu/release/queen-rbee"),
+            Some(Profile::release())
+        );
+        assert_eq!(of("ci/deps/queen_rbee-0123"), Some(Profile::named("ci")));
+        assert_eq!(
+            Profile::of_executable(Path::new("/usr/local/bin/queen-rbee")),
+            None,
+            "an installed binary says nothing"
+        );
+    }
+}
