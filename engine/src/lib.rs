@@ -46,7 +46,7 @@
 //! # Ok::<(), rbee_graph_engine::Error>(())
 //! ```
 //!
-//! Embedding costs what gix costs: about 145 crates. The `watch` feature (on by default; the
+//! Embedding costs what gix costs: about 145 crates, about 100 CPU-seconds of a clean dev build. The `watch` feature (on by default; the
 //! supervisor behind `rbee-graph watch`) adds notify and tokio's drivers; a daemon that only
 //! calls `ensure` depends on this crate with `default-features = false`.
 //!
