@@ -29,6 +29,21 @@ pub struct LockEntry {
     pub dependencies: BTreeSet<LockKey>,
 }
 
+impl LockEntry {
+    /// Whether `other` pins the same crate with the same dependencies. A dependency's version
+    /// does not count: when `memchr` is bumped, `memchr`'s own entries are the change, and they
+    /// reach `bstr` (and what uses it) through the graph; `bstr` itself did not change.
+    fn same_crate(&self, other: &LockEntry) -> bool {
+        let names = |e: &LockEntry| -> BTreeSet<(String, Option<String>)> {
+            e.dependencies
+                .iter()
+                .map(|d| (d.name.clone(), d.source.clone()))
+                .collect()
+        };
+        self.key == other.key && self.checksum == other.checksum && names(self) == names(other)
+    }
+}
+
 /// A parsed `Cargo.lock`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lockfile {
@@ -114,14 +129,11 @@ impl Lockfile {
         let old = old.unwrap_or(&empty);
         let new = new.unwrap_or(&empty);
         let mut changed = BTreeSet::new();
-        for (key, entry) in &old.entries {
-            if key.source.is_some() && new.entries.get(key) != Some(entry) {
-                changed.insert(key.clone());
-            }
-        }
-        for (key, entry) in &new.entries {
-            if key.source.is_some() && old.entries.get(key) != Some(entry) {
-                changed.insert(key.clone());
+        for (a, b) in [(old, new), (new, old)] {
+            for (key, entry) in &a.entries {
+                if key.source.is_some() && b.entries.get(key).is_none_or(|e| !e.same_crate(entry)) {
+                    changed.insert(key.clone());
+                }
             }
         }
         changed
@@ -160,6 +172,23 @@ fn one_line(error: &impl std::fmt::Display) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_bumped_dependency_is_the_change_not_the_crate_that_uses_it() {
+        let lock = |memchr: &str| {
+            format!(
+                "version = 4\n\n[[package]]\nname = \"bstr\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"aa\"\ndependencies = [\"memchr\"]\n\n[[package]]\nname = \"memchr\"\nversion = \"{memchr}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{memchr}\"\n"
+            )
+        };
+        let old = Lockfile::parse(&lock("2.5.0")).expect("old");
+        let new = Lockfile::parse(&lock("2.6.0")).expect("new");
+        let changed: Vec<String> = Lockfile::changed_entries(Some(&old), Some(&new))
+            .into_iter()
+            .map(|k| format!("{} {}", k.name, k.version))
+            .collect();
+        assert_eq!(changed, ["memchr 2.5.0", "memchr 2.6.0"]);
+    }
+
     use super::*;
 
     const LOCK: &str = r#"

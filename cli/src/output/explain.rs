@@ -401,6 +401,15 @@ fn rule_text(class: &PathClass) -> String {
 fn why_text(out: &mut impl Write, a: &PathExplanation, paint: Paint) -> anyhow::Result<()> {
     writeln!(out, "{}: {}", paint.bold(&a.path), rule_text(&a.class))?;
     let binaries = &a.affected.binaries;
+    if matches!(a.class, PathClass::LockFile) {
+        writeln!(
+            out,
+            "which binaries a change affects depends on the entries that change: a bumped crate \
+             affects every binary that reaches it (`rbee-graph affected --base REV` names the \
+             crate and the chain)"
+        )?;
+        return Ok(());
+    }
     if binaries.is_empty() {
         writeln!(out, "a change to it alone affects no binary")?;
         return Ok(());

@@ -399,6 +399,11 @@ fn why_lock_file() {
         why_bins(&v).is_empty(),
         "the entries decide, not the text: {v:#}"
     );
+    let text = run(&repo, &["why", "Cargo.lock"]).success().to_owned();
+    assert!(
+        text.contains("depends on the entries that change") && !text.contains("affects no binary"),
+        "the text explains the lock rule: {text}"
+    );
 }
 
 #[test]
