@@ -63,6 +63,9 @@ pub enum Command {
     /// Explain what a path is to the workspace: the rule that classifies it and the binaries
     /// a change to it reaches.
     Why(WhyArgs),
+    /// Print what each recorded build read (a read map), for `affected --reads FILE` in a
+    /// later run (a CI job keeps it as an artifact).
+    Reads(ReadsArgs),
     /// Print a shell completion script (for example `rbee-graph completions bash`).
     Completions(CompletionsArgs),
     /// Run a cascade of daemons; on a change, rebuild and restart only the stale ones.
@@ -170,11 +173,25 @@ pub struct AffectedArgs {
     /// count too.
     #[arg(long, requires = "base")]
     pub tests: bool,
+    /// Also use this read map (written by `rbee-graph reads`); the records in the target
+    /// directory are used without it. A file a binary's build read counts for it, and a file
+    /// outside every package that no build read counts for none.
+    #[arg(long, value_name = "FILE", requires = "base")]
+    pub reads: Vec<std::path::PathBuf>,
+    /// Use the path rules alone, no read maps.
+    #[arg(long, requires = "base", conflicts_with = "reads")]
+    pub no_read_maps: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AffectedFormat::Text)]
     pub format: AffectedFormat,
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadsArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -94,6 +94,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     base,
                     head: args.head,
                     mode,
+                    reads: args.reads,
+                    no_read_maps: args.no_read_maps,
                 })?,
                 None => rbee_graph_engine::affected_since_build(&StatusOptions {
                     manifest_path: args.workspace.manifest_path,
@@ -155,6 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     base,
                     head: args.head,
                     mode: Mode::Binaries,
+                    ..AffectedOptions::default()
                 })?),
                 (true, None) => Some(rbee_graph_engine::affected_since_build(&StatusOptions {
                     manifest_path: args.workspace.manifest_path,
@@ -182,6 +185,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 path: args.path,
             })?;
             output::why(&mut out, &answer, args.format)?;
+        }
+        Command::Reads(args) => {
+            let worktree = rbee_graph_engine::snapshot::load_worktree(
+                args.workspace.manifest_path.as_deref(),
+            )?;
+            let maps = rbee_graph_engine::read_map::ReadMaps::from_records(
+                &worktree.state_dir(),
+                worktree.repo.workdir(),
+            );
+            output::reads(&mut out, &maps)?;
         }
         Command::Completions(args) => {
             clap_complete::generate(args.shell, &mut Cli::command(), "rbee-graph", &mut out);

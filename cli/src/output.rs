@@ -29,6 +29,21 @@ struct AffectedJson<'a> {
     changed_paths: &'a [String],
     affected_packages: &'a [String],
     affected_binaries: Vec<BinaryJson<'a>>,
+    /// Which binaries' read maps decided for them; absent when none was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_maps: Option<ReadMapsJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ReadMapsJson<'a> {
+    trusted: Vec<PairJson<'a>>,
+    untrusted: Vec<PairJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct PairJson<'a> {
+    name: &'a str,
+    package: &'a str,
 }
 
 #[derive(Serialize)]
@@ -58,6 +73,7 @@ fn kind_name(kind: ReasonKind) -> &'static str {
         ReasonKind::Global => "global",
         ReasonKind::Unowned => "unowned",
         ReasonKind::Record => "record",
+        ReasonKind::Read => "read",
     }
 }
 
@@ -79,6 +95,10 @@ pub fn affected(
                 changed_paths: &report.changed_paths,
                 affected_packages: &report.affected.packages,
                 affected_binaries: report.affected.binaries.iter().map(binary_json).collect(),
+                read_maps: report.read_maps.as_ref().map(|m| ReadMapsJson {
+                    trusted: pairs(&m.trusted),
+                    untrusted: pairs(&m.untrusted),
+                }),
             };
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
@@ -104,6 +124,15 @@ pub fn affected(
         AffectedFormat::Text => affected_text(out, report, mode)?,
     }
     Ok(())
+}
+
+fn pairs(list: &[rbee_graph_model::Binary]) -> Vec<PairJson<'_>> {
+    list.iter()
+        .map(|b| PairJson {
+            name: &b.name,
+            package: &b.package,
+        })
+        .collect()
 }
 
 fn binary_json(b: &AffectedBinary) -> BinaryJson<'_> {
@@ -150,6 +179,24 @@ fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> a
             writeln!(out, "test {package}")?;
         }
         return Ok(());
+    }
+    if report.base.is_some() {
+        match &report.read_maps {
+            None => writeln!(
+                out,
+                "no read maps (build with rbee-graph first, or pass --reads FILE): paths outside \
+                 every package count for every binary"
+            )?,
+            Some(maps) if !maps.untrusted.is_empty() => {
+                let names: Vec<&str> = maps.untrusted.iter().map(|b| b.name.as_str()).collect();
+                writeln!(
+                    out,
+                    "read maps older than a change in their scope, rules only: {}",
+                    names.join(", ")
+                )?
+            }
+            Some(_) => {}
+        }
     }
     if report.affected.binaries.is_empty() {
         writeln!(out, "no binaries affected")?;
@@ -342,6 +389,16 @@ struct SkippedJson<'a> {
 }
 
 /// What a build did, as JSON on stdout.
+/// The read maps of the records, for `affected --reads` in a later run.
+pub fn reads(
+    out: &mut impl Write,
+    maps: &rbee_graph_engine::read_map::ReadMaps,
+) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, maps)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 pub fn build_json(out: &mut impl Write, outcome: &BuildOutcome) -> anyhow::Result<()> {
     let executable = |b: &'_ rbee_graph_model::Binary| {
         outcome.executables.get(b).map(std::path::PathBuf::as_path)

@@ -9,6 +9,7 @@ use rbee_graph_model::path::join;
 
 use crate::commit_id::CommitId;
 use crate::error::{Error, Result};
+use crate::read_map::{ReadMaps, TrustedReads};
 use crate::rules::{self, Affected, Change, Mode, PathRules};
 use crate::snapshot::{self, Snapshot};
 
@@ -23,6 +24,10 @@ pub struct AffectedOptions {
     pub head: Option<String>,
     /// Binaries, or packages whose tests must run.
     pub mode: Mode,
+    /// Read map files (`rbee-graph reads`) to use besides the records in the target directory.
+    pub reads: Vec<PathBuf>,
+    /// Use no read map at all: the path rules alone.
+    pub no_read_maps: bool,
 }
 
 /// The head of a comparison.
@@ -46,17 +51,33 @@ pub struct AffectedReport {
     pub changed_paths: Vec<String>,
     /// Affected packages and binaries.
     pub affected: Affected,
+    /// Which binaries' read maps were used; `None` when there were none.
+    pub read_maps: Option<ReadMapUse>,
+}
+
+/// How read maps took part in an answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadMapUse {
+    /// Binaries whose map describes the base: what they read decided for them.
+    pub trusted: Vec<rbee_graph_model::Binary>,
+    /// Binaries whose map is older than a change in their scope: the path rules decided.
+    pub untrusted: Vec<rbee_graph_model::Binary>,
 }
 
 /// Compares two revisions (or a revision and the working tree) of the workspace.
 pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
     let comparison = Comparison::new(options)?;
     let affected = rules::affected(&comparison.rules, &comparison.change(), options.mode)?;
+    let read_maps = comparison.reads.as_ref().map(|r| ReadMapUse {
+        trusted: r.trusted.keys().cloned().collect(),
+        untrusted: r.untrusted.iter().cloned().collect(),
+    });
     Ok(AffectedReport {
         base: Some(comparison.base.into()),
         head: comparison.head,
         changed_paths: comparison.paths.into_iter().collect(),
         affected,
+        read_maps,
     })
 }
 
@@ -78,6 +99,8 @@ pub struct Comparison {
     base_with_lock: Option<rbee_graph_model::WorkspaceGraph>,
     lock_path: String,
     lock_entries: BTreeSet<rbee_graph_model::LockKey>,
+    /// The read maps, checked against the base; `None` when there are none.
+    pub reads: Option<TrustedReads>,
 }
 
 impl Comparison {
@@ -87,6 +110,7 @@ impl Comparison {
         let repo = &worktree.repo;
         let workspace_root = worktree.snapshot.graph.workspace_root().to_owned();
         let outputs = worktree.target_dir_in_repo();
+        let state_dir = worktree.state_dir();
 
         let head_commit = match &options.head {
             Some(rev) => repo.resolve_commit(rev)?,
@@ -143,7 +167,26 @@ impl Comparison {
 
         let rules =
             PathRules::new(&workspace_root, &head_snapshot.config)?.ignoring_outputs(outputs);
+        let reads = if options.no_read_maps {
+            None
+        } else {
+            let mut maps = ReadMaps::from_records(&state_dir, repo.workdir());
+            for file in &options.reads {
+                maps.extend(ReadMaps::from_file(file)?);
+            }
+            if maps.binaries.is_empty() {
+                None
+            } else {
+                Some(TrustedReads::check(
+                    &maps,
+                    repo,
+                    &head_snapshot.graph,
+                    base,
+                )?)
+            }
+        };
         Ok(Comparison {
+            reads,
             base,
             head,
             paths,
@@ -169,6 +212,7 @@ impl Comparison {
             paths: &self.paths,
             lock_entries: &self.lock_entries,
             spawns: &self.head_snapshot.config.spawns,
+            reads: self.reads.as_ref(),
         }
     }
 }
@@ -266,5 +310,6 @@ pub fn affected_since_build(options: &crate::plan::StatusOptions) -> Result<Affe
         head: Head::Worktree,
         changed_paths: changed_paths.into_iter().collect(),
         affected: Affected { packages, binaries },
+        read_maps: None,
     })
 }

@@ -92,6 +92,8 @@ pub fn explain(options: &ExplainOptions) -> Result<Explanation> {
     match &options.base {
         Some(base) => {
             let comparison = Comparison::new(&AffectedOptions {
+                reads: Vec::new(),
+                no_read_maps: false,
                 manifest_path: options.manifest_path.clone(),
                 base: base.clone(),
                 head: options.head.clone(),
@@ -174,6 +176,7 @@ pub fn why(options: &WhyOptions) -> Result<PathExplanation> {
     let lock_path = rbee_graph_model::path::join(root, "Cargo.lock");
     let paths = BTreeSet::from([path.clone()]);
     let change = Change {
+        reads: None,
         head: graph,
         base: None,
         paths: &paths,

@@ -353,6 +353,7 @@ impl<'w> Checker<'w> {
         let graph = &self.worktree.snapshot.graph;
         let no_entries = BTreeSet::new();
         let change = Change {
+            reads: None,
             head: graph,
             base: None,
             paths: in_repo,

@@ -73,6 +73,7 @@ mod plan;
 mod profile;
 mod progress;
 mod quick;
+pub mod read_map;
 pub mod record;
 pub mod repo;
 pub mod rules;

@@ -30,6 +30,8 @@ pub enum ReasonKind {
     Unowned,
     /// Local mode only: the build record says so (no record, toolchain, environment, ...).
     Record,
+    /// A file the binary's last build read changed (from its read map), wherever it lives.
+    Read,
 }
 
 /// Why a binary is affected.
@@ -376,6 +378,9 @@ pub struct Change<'a> {
     pub lock_path: &'a str,
     /// Spawn edges by binary name, from the head's configuration.
     pub spawns: &'a BTreeMap<String, Vec<String>>,
+    /// What binaries read, where a read map describes the base: a file one of them read counts
+    /// for it, and a file outside every package counts only for binaries without a map.
+    pub reads: Option<&'a crate::read_map::TrustedReads>,
 }
 
 /// Applies the rules.
@@ -392,10 +397,21 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
         let owned = classes
             .iter()
             .any(|(_, c)| matches!(c, Class::InPackage(..) | Class::Owners(_)));
+        if let Some(reads) = change.reads {
+            for binary in reads.readers(path) {
+                collector.read(binary, path);
+            }
+        }
+        // Test targets have no read maps: for `--tests`, an unowned path still counts for
+        // every package.
+        let mapped = change.reads.filter(|_| mode == Mode::Binaries);
         for (graph, class) in classes {
             match class {
                 Class::Global(_) => collector.everything(ReasonKind::Global, path),
-                Class::Unowned if !owned => collector.everything(ReasonKind::Unowned, path),
+                Class::Unowned if !owned => match mapped {
+                    Some(reads) => collector.everything_unknown(ReasonKind::Unowned, path, reads),
+                    None => collector.everything(ReasonKind::Unowned, path),
+                },
                 Class::Unowned | Class::Ignored(_) | Class::LockFile => {}
                 Class::InPackage(id, PathRole::Package) => {
                     collector.package_changed(graph, id, path)
@@ -477,6 +493,8 @@ struct Collector<'h> {
     reached: std::collections::HashSet<(usize, NodeId, ReasonKind)>,
     /// Kinds already applied to every binary.
     everything_done: BTreeSet<ReasonKind>,
+    /// Unowned paths already applied to the binaries without a read map.
+    unknown_done: BTreeSet<(ReasonKind, String)>,
 }
 
 impl<'h> Collector<'h> {
@@ -489,6 +507,7 @@ impl<'h> Collector<'h> {
             reasons: BTreeMap::new(),
             reached: std::collections::HashSet::new(),
             everything_done: BTreeSet::new(),
+            unknown_done: BTreeSet::new(),
         }
     }
 
@@ -521,6 +540,53 @@ impl<'h> Collector<'h> {
             };
             self.add(binary, reason);
         }
+    }
+
+    /// An unowned path, with read maps: every binary whose map is not trusted (the others read
+    /// it or not, and [`Self::read`] said which).
+    fn everything_unknown(
+        &mut self,
+        kind: ReasonKind,
+        path: &str,
+        reads: &crate::read_map::TrustedReads,
+    ) {
+        let key = (kind, path.to_owned());
+        let unknown: Vec<Binary> = self
+            .head
+            .binaries()
+            .map(|(_, b)| b)
+            .filter(|b| !reads.knows(b))
+            .collect();
+        if unknown.is_empty() || !self.unknown_done.insert(key) {
+            return;
+        }
+        for binary in unknown {
+            self.build_packages.insert(binary.package.clone());
+            let reason = Reason {
+                kind,
+                path: Some(path.to_owned()),
+                package: None,
+                chain: vec![],
+                detail: None,
+            };
+            self.add(binary, reason);
+        }
+    }
+
+    /// A path `binary`'s last build read.
+    fn read(&mut self, binary: &Binary, path: &str) {
+        if self.head.package_by_name(&binary.package).is_none() {
+            return;
+        }
+        self.build_packages.insert(binary.package.clone());
+        let reason = Reason {
+            kind: ReasonKind::Read,
+            path: Some(path.to_owned()),
+            package: None,
+            chain: vec![],
+            detail: None,
+        };
+        self.add(binary.clone(), reason);
     }
 
     fn package_changed(&mut self, graph: &WorkspaceGraph, id: PackageId, path: &str) {
@@ -664,6 +730,7 @@ pub fn describe(reason: &Reason) -> String {
         ReasonKind::Unowned => {
             format!("{path} changed (outside every package; a build may read it)")
         }
+        ReasonKind::Read => format!("{path} changed (its last build read it)"),
     }
 }
 

@@ -836,6 +836,7 @@ proptest! {
             })
             .collect();
         let change = Change {
+        reads: None,
             head: &fixture.head,
             base: fixture.base(base),
             paths: &paths,
@@ -868,6 +869,7 @@ proptest! {
         let spawns = BTreeMap::new();
         let change = |paths: &BTreeSet<String>| {
             let change = Change {
+        reads: None,
                 head: &fixture.head,
                 base: fixture.base(base),
                 paths,
@@ -935,6 +937,7 @@ fn the_fixture_configuration_parses_and_a_library_change_reaches_its_dependents(
     let paths = BTreeSet::from(["libs/narration-core/src/lib.rs".to_owned()]);
     let none = BTreeSet::new();
     let change = Change {
+        reads: None,
         head: &fixture.head,
         base: None,
         paths: &paths,

@@ -209,6 +209,7 @@ fn input_reason(out: &mut impl Write, r: &Reason, paint: Paint) -> anyhow::Resul
             "  {path} changed: outside every package, and a build script or include_str! may read it"
         )?,
         ReasonKind::Record => writeln!(out, "  {}", r.detail.as_deref().unwrap_or(""))?,
+        ReasonKind::Read => writeln!(out, "  {path} changed: its last build read it")?,
     }
     Ok(())
 }

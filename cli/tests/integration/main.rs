@@ -26,6 +26,7 @@ mod lockfile;
 mod oracle;
 mod packages;
 mod pictures;
+mod reads;
 mod realistic;
 mod records;
 mod util;
