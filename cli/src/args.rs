@@ -178,6 +178,11 @@ pub struct AffectedArgs {
     /// outside every package that no build read counts for none.
     #[arg(long, value_name = "FILE", requires = "base")]
     pub reads: Vec<std::path::PathBuf>,
+    /// What to answer when the base cannot be compared with (unknown, all zeros as on a first
+    /// push, not fetched, no merge base in a shallow clone): `error` (exit 2), or `all`
+    /// (every binary, reason `unknown-base`).
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = IfBaseMissing::Error, requires = "base")]
+    pub if_base_missing: IfBaseMissing,
     /// Use the path rules alone, no read maps.
     #[arg(long, requires = "base", conflicts_with = "reads")]
     pub no_read_maps: bool,
@@ -192,6 +197,14 @@ pub struct AffectedArgs {
 pub struct ReadsArgs {
     #[command(flatten)]
     pub workspace: WorkspaceArgs,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum IfBaseMissing {
+    /// Fail, saying why.
+    Error,
+    /// Every binary is affected.
+    All,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -96,6 +96,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     mode,
                     reads: args.reads,
                     no_read_maps: args.no_read_maps,
+                    if_base_missing: match args.if_base_missing {
+                        args::IfBaseMissing::Error => rbee_graph_engine::IfBaseMissing::Error,
+                        args::IfBaseMissing::All => rbee_graph_engine::IfBaseMissing::All,
+                    },
                 })?,
                 None => rbee_graph_engine::affected_since_build(&StatusOptions {
                     manifest_path: args.workspace.manifest_path,

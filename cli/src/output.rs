@@ -74,6 +74,7 @@ fn kind_name(kind: ReasonKind) -> &'static str {
         ReasonKind::Unowned => "unowned",
         ReasonKind::Record => "record",
         ReasonKind::Read => "read",
+        ReasonKind::UnknownBase => "unknown-base",
     }
 }
 

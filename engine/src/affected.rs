@@ -28,6 +28,20 @@ pub struct AffectedOptions {
     pub reads: Vec<PathBuf>,
     /// Use no read map at all: the path rules alone.
     pub no_read_maps: bool,
+    /// What to answer when the base cannot be compared with (unknown, all zeros, not fetched,
+    /// no merge base in this clone).
+    pub if_base_missing: IfBaseMissing,
+}
+
+/// `--if-base-missing`: a CI job on a first push, a force push or a manual run has no usable
+/// base.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IfBaseMissing {
+    /// Fail with the reason (exit status 2).
+    #[default]
+    Error,
+    /// Every binary is affected, with the reason `unknown-base`.
+    All,
 }
 
 /// The head of a comparison.
@@ -66,7 +80,14 @@ pub struct ReadMapUse {
 
 /// Compares two revisions (or a revision and the working tree) of the workspace.
 pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
-    let comparison = Comparison::new(options)?;
+    let comparison = match Comparison::new(options) {
+        Ok(comparison) => comparison,
+        Err(e) if options.if_base_missing == IfBaseMissing::All && base_is_missing(&e, options) => {
+            tracing::warn!("{e}; every binary is affected");
+            return everything_for_unknown_base(options);
+        }
+        Err(e) => return Err(e),
+    };
     let affected = rules::affected(&comparison.rules, &comparison.change(), options.mode)?;
     let read_maps = comparison.reads.as_ref().map(|r| ReadMapUse {
         trusted: r.trusted.keys().cloned().collect(),
@@ -78,6 +99,52 @@ pub fn affected(options: &AffectedOptions) -> Result<AffectedReport> {
         changed_paths: comparison.paths.into_iter().collect(),
         affected,
         read_maps,
+    })
+}
+
+fn base_is_missing(error: &Error, options: &AffectedOptions) -> bool {
+    match error {
+        Error::UnknownRevision { rev, .. } => *rev == options.base,
+        Error::NoMergeBase { .. } | Error::ShallowClone { .. } => true,
+        _ => false,
+    }
+}
+
+/// Every binary of the head, each with the reason `unknown-base`.
+fn everything_for_unknown_base(options: &AffectedOptions) -> Result<AffectedReport> {
+    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+    let (head, graph) = match &options.head {
+        Some(rev) => {
+            let commit = worktree.repo.resolve_commit(rev)?;
+            let root = worktree.snapshot.graph.workspace_root().to_owned();
+            let snapshot = snapshot::load_commit(&worktree.repo, commit, &root)?
+                .ok_or_else(|| no_workspace(rev, &root))?;
+            (Head::Commit(commit.into()), snapshot.graph)
+        }
+        None => (Head::Worktree, worktree.snapshot.graph),
+    };
+    let pairs = rules::spawn_pairs(&graph, &worktree.snapshot.config.spawns);
+    let binaries = graph
+        .order_binaries(graph.binaries().map(|(_, b)| b), &pairs)?
+        .into_iter()
+        .map(|binary| rules::AffectedBinary {
+            binary,
+            reasons: vec![rules::Reason {
+                kind: rules::ReasonKind::UnknownBase,
+                path: None,
+                package: None,
+                chain: Vec::new(),
+                detail: Some(options.base.clone()),
+            }],
+        })
+        .collect();
+    let packages = graph.members().map(|(_, p)| p.name.clone()).collect();
+    Ok(AffectedReport {
+        base: None,
+        head,
+        changed_paths: Vec::new(),
+        affected: Affected { packages, binaries },
+        read_maps: None,
     })
 }
 

@@ -94,6 +94,7 @@ pub fn explain(options: &ExplainOptions) -> Result<Explanation> {
             let comparison = Comparison::new(&AffectedOptions {
                 reads: Vec::new(),
                 no_read_maps: false,
+                if_base_missing: Default::default(),
                 manifest_path: options.manifest_path.clone(),
                 base: base.clone(),
                 head: options.head.clone(),

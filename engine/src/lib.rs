@@ -86,7 +86,10 @@ pub mod toolchain;
 pub mod watch;
 mod worktree_diff;
 
-pub use affected::{AffectedOptions, AffectedReport, Head, affected, affected_since_build};
+pub use affected::{
+    AffectedOptions, AffectedReport, Head, IfBaseMissing, ReadMapUse, affected,
+    affected_since_build,
+};
 pub use cargo_output::CargoOutput;
 pub use commit_id::CommitId;
 pub use config::Unbuildable;

@@ -48,13 +48,20 @@ impl Repo {
             rev: rev.to_owned(),
             reason,
         };
+        if rev.len() >= 40 && rev.bytes().all(|b| b == b'0') {
+            return Err(unknown(
+                "it is all zeros: there is no previous commit (a first push, a new branch); \
+                 `--if-base-missing all` answers every binary instead"
+                    .to_owned(),
+            ));
+        }
         let id = self
             .repo
             .rev_parse_single(BStr::new(rev))
             .map_err(|e| unknown(crate::error::one_line(&e.to_string())))?;
         let commit = id
             .object()
-            .map_err(Error::git)?
+            .map_err(|_| unknown("the commit is not in this clone".to_owned()))?
             .peel_to_commit()
             .map_err(|_| unknown("it does not name a commit".to_owned()))?;
         Ok(commit.id)

@@ -32,6 +32,8 @@ pub enum ReasonKind {
     Record,
     /// A file the binary's last build read changed (from its read map), wherever it lives.
     Read,
+    /// The base could not be compared with (`--if-base-missing all`): everything is affected.
+    UnknownBase,
 }
 
 /// Why a binary is affected.
@@ -731,6 +733,10 @@ pub fn describe(reason: &Reason) -> String {
             format!("{path} changed (outside every package; a build may read it)")
         }
         ReasonKind::Read => format!("{path} changed (its last build read it)"),
+        ReasonKind::UnknownBase => format!(
+            "the base `{}` cannot be compared with",
+            reason.detail.as_deref().unwrap_or("?")
+        ),
     }
 }
 

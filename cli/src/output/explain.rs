@@ -210,6 +210,11 @@ fn input_reason(out: &mut impl Write, r: &Reason, paint: Paint) -> anyhow::Resul
         )?,
         ReasonKind::Record => writeln!(out, "  {}", r.detail.as_deref().unwrap_or(""))?,
         ReasonKind::Read => writeln!(out, "  {path} changed: its last build read it")?,
+        ReasonKind::UnknownBase => writeln!(
+            out,
+            "  the base `{}` cannot be compared with",
+            r.detail.as_deref().unwrap_or("?")
+        )?,
     }
     Ok(())
 }

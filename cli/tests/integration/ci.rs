@@ -2,6 +2,7 @@
 //! workflow skips the matrix job on it), and a one-line error with exit status 2 in a shallow
 //! clone that lacks the merge base, saying to fetch more history.
 
+use std::collections::BTreeSet;
 use std::process::Command;
 
 use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
@@ -120,4 +121,56 @@ fn shallow_clone_without_the_merge_base_says_to_fetch_more() {
     let matrix: serde_json::Value =
         serde_json::from_str(out.success()).expect("the matrix is JSON");
     assert_eq!(matrix_bins(&matrix), all_but_xtask(), "{matrix:#}");
+}
+
+#[test]
+fn an_all_zeros_base_is_bad_input_that_says_what_to_do() {
+    let repo = Repo::from_fixture("rbee");
+    let zeros = "0000000000000000000000000000000000000000";
+    let run = run(&repo, &["affected", "--base", zeros]);
+    assert_bad_input(&run);
+    assert!(
+        run.stderr.contains("all zeros") && run.stderr.contains("--if-base-missing all"),
+        "{run:#?}"
+    );
+}
+
+#[test]
+fn if_base_missing_all_answers_every_binary_with_the_reason() {
+    let repo = Repo::from_fixture("rbee");
+    for base in ["0000000000000000000000000000000000000000", "no-such-branch"] {
+        let v = run(
+            &repo,
+            &[
+                "affected",
+                "--base",
+                base,
+                "--if-base-missing",
+                "all",
+                "--format",
+                "json",
+            ],
+        )
+        .json();
+        assert_eq!(bins(&v), all_rbee_bins(), "{base}: {v:#}");
+        for b in v["affected_binaries"].as_array().expect("binaries") {
+            assert_eq!(b["reasons"][0]["kind"], "unknown-base", "{b:#}");
+            assert_eq!(b["reasons"][0]["detail"], base, "{b:#}");
+        }
+    }
+    // A base that exists is compared as always.
+    let v = run(
+        &repo,
+        &[
+            "affected",
+            "--base",
+            "HEAD",
+            "--if-base-missing",
+            "all",
+            "--format",
+            "json",
+        ],
+    )
+    .json();
+    assert_eq!(bins(&v), BTreeSet::new(), "{v:#}");
 }
