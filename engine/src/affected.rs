@@ -202,15 +202,31 @@ impl Comparison {
         };
         tracing::debug!(changed = paths.len(), base = %base, "compared");
 
+        // A workspace that cargo cannot load at one end (a broken manifest, fixed at the other
+        // end) does not stop the answer: that end is read with the other end's graph. Paths
+        // of a package only that end has look unowned then, which counts for every binary.
         let head_snapshot: Snapshot = match head {
             Head::Worktree => worktree.snapshot,
             Head::Commit(commit) => {
-                snapshot::load_commit(repo, commit.object_id(), &workspace_root)?
-                    .ok_or_else(|| no_workspace(head_name, &workspace_root))?
+                match snapshot::load_commit(repo, commit.object_id(), &workspace_root) {
+                    Ok(Some(snapshot)) => snapshot,
+                    Ok(None) => return Err(no_workspace(head_name, &workspace_root)),
+                    Err(e @ Error::CargoMetadata { .. }) => {
+                        tracing::warn!("{e}; reading the head with the working tree's graph");
+                        worktree.snapshot
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         let base_snapshot = if graph_may_differ(repo, base, &head, &paths)? {
-            snapshot::load_commit(repo, base, &workspace_root)?
+            match snapshot::load_commit(repo, base, &workspace_root) {
+                Err(e @ Error::CargoMetadata { .. }) => {
+                    tracing::warn!("{e}; reading the base with the head's graph");
+                    None
+                }
+                other => other?,
+            }
         } else {
             None
         };

@@ -18,8 +18,10 @@ pub struct Repo {
 pub struct TreeFile {
     /// Repository-relative path.
     pub path: String,
-    /// The blob id.
+    /// The blob id (for a symlink, the blob holds its target).
     pub id: ObjectId,
+    /// Whether it is a symlink.
+    pub symlink: bool,
 }
 
 impl Repo {
@@ -173,10 +175,11 @@ impl Repo {
         Ok(recorder
             .records
             .into_iter()
-            .filter(|e| e.mode.is_blob())
+            .filter(|e| e.mode.is_blob() || e.mode.is_link())
             .map(|e| TreeFile {
                 path: e.filepath.to_str_lossy().into_owned(),
                 id: e.oid,
+                symlink: e.mode.is_link(),
             })
             .collect())
     }

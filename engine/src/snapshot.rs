@@ -155,6 +155,17 @@ pub fn load_commit(
     // Canonical, so that cargo's absolute paths strip cleanly (macOS /tmp is a symlink).
     let root = dir.path().canonicalize().map_err(Error::io(dir.path()))?;
     for file in repo.files_at(commit)? {
+        if file.symlink {
+            // A symlinked directory or manifest (`src -> ../other/src`) is part of the
+            // workspace's shape as cargo sees it: write the link itself.
+            let dest = root.join(&file.path);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
+            }
+            let target = String::from_utf8_lossy(&repo.read_blob(file.id)?).into_owned();
+            std::os::unix::fs::symlink(&target, &dest).map_err(Error::io(&dest))?;
+            continue;
+        }
         if !shapes_the_graph(&file.path) {
             continue;
         }
@@ -171,12 +182,38 @@ pub fn load_commit(
         std::fs::write(&dest, content).map_err(Error::io(&dest))?;
     }
     let at = format!(" at {}", short(commit));
-    let metadata = cargo_metadata(Some(&root.join(join("Cargo.toml"))), &at)?;
+    let metadata = cargo_metadata(Some(&root.join(join("Cargo.toml"))), &at).map_err(|e| {
+        // The temporary directory means nothing to the user: name paths as the commit has them.
+        match e {
+            Error::CargoMetadata { at, message } => Error::CargoMetadata {
+                at,
+                message: without_dir(&message, &root),
+            },
+            other => other,
+        }
+    })?;
     let lock = match repo.read_at(commit, &join("Cargo.lock"))? {
         Some(bytes) => Some(parse_lock(&bytes, &at)?),
         None => None,
     };
     Snapshot::new(metadata, lock, root).map(Some)
+}
+
+/// `message` with every path into `dir` (absolute, or relative as cargo prints them) made
+/// relative to it.
+fn without_dir(message: &str, dir: &Path) -> String {
+    let Some(name) = dir.file_name().and_then(|n| n.to_str()) else {
+        return message.to_owned();
+    };
+    let needle = format!("{name}/");
+    let mut out = message.to_owned();
+    while let Some(at) = out.find(&needle) {
+        let start = out[..at]
+            .rfind(|c: char| c.is_whitespace() || matches!(c, '(' | '`' | '"' | '\''))
+            .map_or(0, |i| i + 1);
+        out.replace_range(start..at + needle.len(), "");
+    }
+    out
 }
 
 /// Whether a change to `path` can change what `cargo metadata --no-deps` reports: manifests,

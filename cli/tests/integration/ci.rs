@@ -174,3 +174,67 @@ fn if_base_missing_all_answers_every_binary_with_the_reason() {
     .json();
     assert_eq!(bins(&v), BTreeSet::new(), "{v:#}");
 }
+
+#[test]
+fn a_workspace_cargo_cannot_load_at_one_end_is_read_with_the_other_ends_graph() {
+    let repo = Repo::from_fixture("rbee");
+    repo.write(
+        "libs/broken/Cargo.toml",
+        "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies\n",
+    );
+    repo.write("libs/broken/src/lib.rs", "");
+    repo.commit("a broken member");
+    repo.write(
+        "libs/broken/Cargo.toml",
+        "[package]\nname = \"broken\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    repo.commit("fix it");
+    // The base is broken, the head is fine; then the head is broken.
+    for (base, head) in [("HEAD~1", "HEAD"), ("HEAD~2", "HEAD~1")] {
+        let run = run(
+            &repo,
+            &[
+                "affected", "--base", base, "--head", head, "--format", "json",
+            ],
+        );
+        let v = run.json();
+        check_schema(&v);
+        assert!(
+            run.stderr.contains("failed to load manifest") || run.stderr.contains("broken"),
+            "a warning says which end could not be loaded: {run:#?}"
+        );
+        assert!(
+            !run.stderr.contains("rbee-graph-"),
+            "no temporary paths in messages: {run:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_commit_whose_tree_holds_a_symlinked_source_directory_loads() {
+    let repo = Repo::from_fixture("rbee");
+    repo.write(
+        "libs/mirror/Cargo.toml",
+        "[package]\nname = \"mirror\"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\nitoa = \"1\"\n",
+    );
+    std::os::unix::fs::symlink("../narration-core/src", repo.path("libs/mirror/src"))
+        .expect("link");
+    repo.commit("mirror builds narration-core's sources through a symlink");
+    repo.append("libs/mirror/Cargo.toml", "# touched\n");
+    repo.commit("touch the manifest, so both ends' graphs are read from their trees");
+    let run = run(
+        &repo,
+        &[
+            "affected", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+        ],
+    );
+    let v = run.json();
+    assert!(
+        !run.stderr.contains("failed"),
+        "both ends load as they are, symlink included: {run:#?}"
+    );
+    assert!(
+        package_set(&v).contains("mirror"),
+        "the package whose manifest changed is affected: {v:#}"
+    );
+}
