@@ -63,6 +63,9 @@ pub enum Command {
     /// Explain what a path is to the workspace: the rule that classifies it and the binaries
     /// a change to it reaches.
     Why(WhyArgs),
+    /// Look at recent commits: which paths make them affect every binary, and the
+    /// `ignore`/`owners` configuration that would stop it, with the evidence.
+    Doctor(DoctorArgs),
     /// Print what each recorded build read (a read map), for `affected --reads FILE` in a
     /// later run (a CI job keeps it as an artifact).
     Reads(ReadsArgs),
@@ -191,6 +194,15 @@ pub struct AffectedArgs {
     pub format: AffectedFormat,
     #[command(flatten)]
     pub profile: ProfileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    /// How many commits back to look (first parents of HEAD).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub commits: usize,
 }
 
 #[derive(Debug, Args)]

@@ -190,6 +190,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             output::why(&mut out, &answer, args.format)?;
         }
+        Command::Doctor(args) => {
+            let report =
+                rbee_graph_engine::doctor::doctor(&rbee_graph_engine::doctor::DoctorOptions {
+                    manifest_path: args.workspace.manifest_path,
+                    commits: args.commits,
+                })?;
+            output::doctor(&mut out, &report)?;
+        }
         Command::Reads(args) => {
             let worktree = rbee_graph_engine::snapshot::load_worktree(
                 args.workspace.manifest_path.as_deref(),

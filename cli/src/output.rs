@@ -390,6 +390,125 @@ struct SkippedJson<'a> {
 }
 
 /// What a build did, as JSON on stdout.
+/// The doctor's findings, for people: counts, groups with their evidence, and a snippet to
+/// paste.
+pub fn doctor(
+    out: &mut impl Write,
+    report: &rbee_graph_engine::doctor::DoctorReport,
+) -> anyhow::Result<()> {
+    let share = |n: usize| {
+        if report.commits == 0 {
+            0
+        } else {
+            (n * 100 + report.commits / 2) / report.commits
+        }
+    };
+    writeln!(
+        out,
+        "last {} commits: {} ({}%) affect every binary",
+        report.commits,
+        report.everything,
+        share(report.everything)
+    )?;
+    if !report.per_binary.is_empty() {
+        writeln!(
+            out,
+            "
+commits affecting each binary:"
+        )?;
+        let width = report
+            .per_binary
+            .keys()
+            .map(|b| label(&b.name, &b.package).len())
+            .max()
+            .unwrap_or(0);
+        for (binary, n) in &report.per_binary {
+            let name = label(&binary.name, &binary.package);
+            writeln!(out, "  {name:width$}  {n}")?;
+        }
+    }
+    if report.groups.is_empty() {
+        writeln!(
+            out,
+            "
+no path outside every package widened an answer"
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "
+paths that made commits affect every binary:"
+    )?;
+    let width = report
+        .groups
+        .iter()
+        .map(|g| g.glob.len())
+        .max()
+        .unwrap_or(0);
+    for group in &report.groups {
+        let evidence = if group.global {
+            "read by every build (toolchain, cargo configuration, workspace manifest)".to_owned()
+        } else {
+            match &group.readers {
+                None => "no read maps to check against (build with rbee-graph first)".to_owned(),
+                Some(r) if r.is_empty() => "no recorded build read a file under it".to_owned(),
+                Some(r) => format!(
+                    "read by the builds of {}",
+                    r.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            }
+        };
+        let commits = if group.commits == 1 {
+            "commit"
+        } else {
+            "commits"
+        };
+        writeln!(
+            out,
+            "  {:width$}  {:>3} {commits:7}  {evidence}",
+            group.glob, group.commits
+        )?;
+    }
+    if report.ignore.is_empty() && report.owners.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "
+with this in the root Cargo.toml, {} of the {} commits ({}%) would affect every binary:
+",
+        report.everything_after,
+        report.commits,
+        share(report.everything_after)
+    )?;
+    writeln!(out, "[workspace.metadata.rbee-graph]")?;
+    if !report.ignore.is_empty() {
+        let list: Vec<String> = report.ignore.iter().map(|g| format!("{g:?}")).collect();
+        writeln!(out, "ignore = [{}]", list.join(", "))?;
+    }
+    if !report.owners.is_empty() {
+        let entries: Vec<String> = report
+            .owners
+            .iter()
+            .map(|(glob, packages)| {
+                let list: Vec<String> = packages.iter().map(|p| format!("{p:?}")).collect();
+                format!("{glob:?} = [{}]", list.join(", "))
+            })
+            .collect();
+        writeln!(out, "owners = {{ {} }}", entries.join(", "))?;
+    }
+    if !report.read_maps {
+        writeln!(
+            out,
+            "
+(no read maps: the `ignore` globs are unverified; run `rbee-graph build` and look \
+             again to check them against what the builds read)"
+        )?;
+    }
+    Ok(())
+}
+
 /// The read maps of the records, for `affected --reads` in a later run.
 pub fn reads(
     out: &mut impl Write,

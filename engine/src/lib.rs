@@ -62,6 +62,7 @@ mod compiled;
 pub mod config;
 mod decide;
 pub mod depinfo;
+pub mod doctor;
 mod error;
 pub mod explain;
 mod flags;

@@ -83,6 +83,27 @@ impl Repo {
         }
     }
 
+    /// Up to `n` (parent, commit) pairs along the first-parent history from `from`, newest
+    /// first; it stops at the root commit or where a shallow clone's history ends.
+    pub fn first_parent_pairs(&self, from: ObjectId, n: usize) -> Vec<(ObjectId, ObjectId)> {
+        let mut pairs = Vec::new();
+        let mut id = from;
+        while pairs.len() < n {
+            let Ok(commit) = self.repo.find_commit(id) else {
+                break;
+            };
+            let Some(parent) = commit.parent_ids().next().map(|p| p.detach()) else {
+                break;
+            };
+            if !self.has_commit(parent) {
+                break;
+            }
+            pairs.push((parent, id));
+            id = parent;
+        }
+        pairs
+    }
+
     /// The best common ancestor of two commits (`git merge-base a b`).
     pub fn merge_base(&self, a: ObjectId, b: ObjectId, names: (&str, &str)) -> Result<ObjectId> {
         if a == b {

@@ -12,6 +12,7 @@
 mod cascade;
 mod ci;
 mod differential;
+mod doctor;
 mod errors;
 mod explain;
 mod faults;

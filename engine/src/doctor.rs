@@ -1,0 +1,257 @@
+//! `rbee-graph doctor`: which paths make recent commits affect every binary, and the
+//! configuration that would stop them, with the evidence for each suggestion.
+//!
+//! A path outside every package counts for every binary, because a build may read it. In a
+//! repository with more than Rust in it (a TypeScript frontend, packaging files) that makes
+//! most commits affect everything. The doctor walks the last commits of the first-parent
+//! history, classifies their changed paths with today's rules and graph (an approximation: a
+//! package added or removed meanwhile, and lock entries, are not looked at), groups the paths
+//! that widened the answer by the outermost directory that holds no package, and checks each
+//! group against the read maps (see [`crate::read_map`]): no recorded build read a file under
+//! it means `ignore`; some did means `owners`, onto the packages whose binaries read it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use rbee_graph_model::{Binary, WorkspaceGraph};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::read_map::ReadMaps;
+use crate::rules::{self, Change, Mode, PathClass, PathRules};
+use crate::snapshot;
+
+/// What to look at.
+#[derive(Clone, Debug)]
+pub struct DoctorOptions {
+    /// The workspace manifest; `None` finds it from the current directory.
+    pub manifest_path: Option<PathBuf>,
+    /// How many commits back (first parents) to look.
+    pub commits: usize,
+}
+
+impl Default for DoctorOptions {
+    fn default() -> Self {
+        DoctorOptions {
+            manifest_path: None,
+            commits: 100,
+        }
+    }
+}
+
+/// What the doctor found.
+#[derive(Clone, Debug, Default)]
+pub struct DoctorReport {
+    /// Commits looked at.
+    pub commits: usize,
+    /// Of those, the ones that affect every binary.
+    pub everything: usize,
+    /// How many commits affected each binary.
+    pub per_binary: BTreeMap<Binary, usize>,
+    /// The groups of paths that made commits affect everything, most commits first.
+    pub groups: Vec<Group>,
+    /// Whether read maps were there to check the groups against.
+    pub read_maps: bool,
+    /// The suggested `ignore` globs.
+    pub ignore: Vec<String>,
+    /// The suggested `owners` globs.
+    pub owners: BTreeMap<String, Vec<String>>,
+    /// Commits that would affect everything with the suggestions.
+    pub everything_after: usize,
+}
+
+/// Paths that made commits affect every binary, grouped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// The glob (workspace-relative) that covers them: `frontend/**`, `pnpm-lock.yaml`.
+    pub glob: String,
+    /// How many commits it widened.
+    pub commits: usize,
+    /// Whether the rule is a global one (toolchain, cargo configuration, workspace manifest,
+    /// configured `global`): nothing to suggest.
+    pub global: bool,
+    /// The packages whose recorded builds read a file under it (empty: none did); `None`
+    /// without read maps.
+    pub readers: Option<BTreeSet<String>>,
+}
+
+/// Looks at the last commits.
+pub fn doctor(options: &DoctorOptions) -> Result<DoctorReport> {
+    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+    let repo = &worktree.repo;
+    let graph = &worktree.snapshot.graph;
+    let config = &worktree.snapshot.config;
+    let root = graph.workspace_root().to_owned();
+    let outputs = worktree.target_dir_in_repo();
+    let rules = PathRules::new(&root, config)?.ignoring_outputs(outputs.clone());
+    let head = repo.head_commit()?.ok_or_else(|| Error::UnknownRevision {
+        rev: "HEAD".to_owned(),
+        reason: "the repository has no commits yet".to_owned(),
+    })?;
+    let pairs = repo.first_parent_pairs(head, options.commits);
+    let maps = ReadMaps::from_records(&worktree.state_dir(), repo.workdir());
+    let package_dirs: Vec<String> = graph
+        .packages()
+        .filter_map(|(_, p)| p.dir.clone())
+        .collect();
+
+    let mut report = DoctorReport {
+        commits: pairs.len(),
+        read_maps: !maps.binaries.is_empty(),
+        ..DoctorReport::default()
+    };
+    let mut changes = Vec::new();
+    let mut groups: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    for (parent, commit) in &pairs {
+        let paths = repo.changed_between(*parent, *commit)?;
+        let mut widened: BTreeSet<(String, bool)> = BTreeSet::new();
+        for path in &paths {
+            match rules.explain(graph, path) {
+                PathClass::Unowned => {
+                    widened.insert((group_of(path, &root, &package_dirs), false));
+                }
+                PathClass::Global(_) => {
+                    widened.insert((path.clone(), true));
+                }
+                _ => {}
+            }
+        }
+        if !widened.is_empty() {
+            report.everything += 1;
+        }
+        for (glob, global) in widened {
+            let entry = groups.entry(glob).or_insert((0, global));
+            entry.0 += 1;
+        }
+        for binary in affected(&rules, graph, config, &paths)? {
+            *report.per_binary.entry(binary).or_default() += 1;
+        }
+        changes.push(paths);
+    }
+
+    for (glob, (commits, global)) in groups {
+        let readers = report.read_maps.then(|| readers_under(&maps, &glob, &root));
+        if !global {
+            match &readers {
+                Some(r) if !r.is_empty() => {
+                    report
+                        .owners
+                        .insert(glob.clone(), r.iter().cloned().collect());
+                }
+                _ => report.ignore.push(glob.clone()),
+            }
+        }
+        report.groups.push(Group {
+            glob,
+            commits,
+            global,
+            readers,
+        });
+    }
+    report
+        .groups
+        .sort_by(|a, b| b.commits.cmp(&a.commits).then(a.glob.cmp(&b.glob)));
+
+    // The same commits with the suggestions in the configuration.
+    let mut tuned: Config = config.clone();
+    tuned.ignore.extend(report.ignore.iter().cloned());
+    tuned.owners.extend(report.owners.clone());
+    let tuned_rules = PathRules::new(&root, &tuned)?.ignoring_outputs(outputs);
+    report.everything_after = changes
+        .iter()
+        .filter(|paths| {
+            paths.iter().any(|p| {
+                matches!(
+                    tuned_rules.explain(graph, p),
+                    PathClass::Unowned | PathClass::Global(_)
+                )
+            })
+        })
+        .count();
+    Ok(report)
+}
+
+/// The binaries `paths` affect under `rules` (no lock entries).
+fn affected(
+    rules: &PathRules,
+    graph: &WorkspaceGraph,
+    config: &Config,
+    paths: &BTreeSet<String>,
+) -> Result<Vec<Binary>> {
+    let lock_path = rbee_graph_model::path::join(graph.workspace_root(), "Cargo.lock");
+    let change = Change {
+        head: graph,
+        base: None,
+        paths,
+        lock_entries: &BTreeSet::new(),
+        lock_path: &lock_path,
+        spawns: &config.spawns,
+        reads: None,
+    };
+    Ok(rules::affected(rules, &change, Mode::Binaries)?
+        .binaries
+        .into_iter()
+        .map(|b| b.binary)
+        .collect())
+}
+
+/// The glob for an unowned `path`: its outermost directory that holds no package
+/// (`frontend/**`, `bin/80-hono-worker-catalog/**`), or the file itself at the top. Relative to
+/// the workspace root, as configuration globs are.
+fn group_of(path: &str, workspace_root: &str, package_dirs: &[String]) -> String {
+    let rel = rbee_graph_model::path::strip_dir(path, workspace_root).unwrap_or(path);
+    let parts: Vec<&str> = rel.split('/').collect();
+    let mut prefix = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            // A file directly in a directory that holds packages (or at the top).
+            return rel.to_owned();
+        }
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        prefix.push_str(part);
+        let full = rbee_graph_model::path::join(workspace_root, &prefix);
+        let holds_package = package_dirs
+            .iter()
+            .any(|d| d.is_empty() || rbee_graph_model::path::is_within(d, &full));
+        if !holds_package {
+            return format!("{prefix}/**");
+        }
+    }
+    rel.to_owned()
+}
+
+/// The packages whose recorded builds read a file the glob covers.
+fn readers_under(maps: &ReadMaps, glob: &str, workspace_root: &str) -> BTreeSet<String> {
+    let full = rbee_graph_model::path::join(workspace_root, glob);
+    let matches = |read: &str| match full.strip_suffix("/**") {
+        Some(dir) => rbee_graph_model::path::is_within(read, dir),
+        None => read == full,
+    };
+    maps.binaries
+        .iter()
+        .filter(|b| b.reads.iter().any(|r| matches(r)))
+        .map(|b| b.package.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_stop_at_the_outermost_directory_without_a_package() {
+        let dirs = vec!["bin/queen".to_owned(), "libs/core".to_owned()];
+        assert_eq!(group_of("frontend/apps/web/x.ts", "", &dirs), "frontend/**");
+        assert_eq!(
+            group_of("bin/80-hono-worker-catalog/src/x.ts", "", &dirs),
+            "bin/80-hono-worker-catalog/**"
+        );
+        assert_eq!(group_of("pnpm-lock.yaml", "", &dirs), "pnpm-lock.yaml");
+        assert_eq!(
+            group_of("bin/rbee.PKGBUILD", "", &dirs),
+            "bin/rbee.PKGBUILD"
+        );
+    }
+}
