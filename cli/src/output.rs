@@ -397,11 +397,9 @@ pub fn doctor(
     report: &rbee_graph_engine::doctor::DoctorReport,
 ) -> anyhow::Result<()> {
     let share = |n: usize| {
-        if report.commits == 0 {
-            0
-        } else {
-            (n * 100 + report.commits / 2) / report.commits
-        }
+        (n * 100 + report.commits / 2)
+            .checked_div(report.commits)
+            .unwrap_or(0)
     };
     writeln!(
         out,
