@@ -447,6 +447,8 @@ paths that made commits affect every binary:"
     for group in &report.groups {
         let evidence = if group.global {
             "read by every build (toolchain, cargo configuration, workspace manifest)".to_owned()
+        } else if group.rust {
+            "Rust sources outside the workspace's packages (a package moved or removed since, or not a member)".to_owned()
         } else {
             match &group.readers {
                 None => "no read maps to check against (build with rbee-graph first)".to_owned(),
@@ -474,7 +476,7 @@ paths that made commits affect every binary:"
     writeln!(
         out,
         "
-with this in the root Cargo.toml, {} of the {} commits ({}%) would affect every binary:
+with this added to the root Cargo.toml, {} of the {} commits ({}%) would affect every binary:
 ",
         report.everything_after,
         report.commits,

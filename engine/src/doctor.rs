@@ -73,6 +73,11 @@ pub struct Group {
     /// The packages whose recorded builds read a file under it (empty: none did); `None`
     /// without read maps.
     pub readers: Option<BTreeSet<String>>,
+    /// Whether Rust sources or manifests changed under it: a package that the workspace had
+    /// then and has no longer (moved or removed), or a crate outside the workspace. Ignoring
+    /// it is still safe: a package owns its files whatever `ignore` says, so one that comes
+    /// back is seen again.
+    pub rust: bool,
 }
 
 /// Looks at the last commits.
@@ -101,27 +106,27 @@ pub fn doctor(options: &DoctorOptions) -> Result<DoctorReport> {
         ..DoctorReport::default()
     };
     let mut changes = Vec::new();
-    let mut groups: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    let mut groups: BTreeMap<String, (usize, bool, bool)> = BTreeMap::new();
     for (parent, commit) in &pairs {
         let paths = repo.changed_between(*parent, *commit)?;
-        let mut widened: BTreeSet<(String, bool)> = BTreeSet::new();
+        let mut widened: BTreeMap<String, (bool, bool)> = BTreeMap::new();
         for path in &paths {
-            match rules.explain(graph, path) {
-                PathClass::Unowned => {
-                    widened.insert((group_of(path, &root, &package_dirs), false));
-                }
-                PathClass::Global(_) => {
-                    widened.insert((path.clone(), true));
-                }
-                _ => {}
-            }
+            let rust = path.ends_with(".rs") || path.ends_with("Cargo.toml");
+            let (glob, global) = match rules.explain(graph, path) {
+                PathClass::Unowned => (group_of(path, &root, &package_dirs), false),
+                PathClass::Global(_) => (path.clone(), true),
+                _ => continue,
+            };
+            let entry = widened.entry(glob).or_insert((global, false));
+            entry.1 |= rust;
         }
         if !widened.is_empty() {
             report.everything += 1;
         }
-        for (glob, global) in widened {
-            let entry = groups.entry(glob).or_insert((0, global));
+        for (glob, (global, rust)) in widened {
+            let entry = groups.entry(glob).or_insert((0, global, false));
             entry.0 += 1;
+            entry.2 |= rust;
         }
         for binary in affected(&rules, graph, config, &paths)? {
             *report.per_binary.entry(binary).or_default() += 1;
@@ -129,7 +134,7 @@ pub fn doctor(options: &DoctorOptions) -> Result<DoctorReport> {
         changes.push(paths);
     }
 
-    for (glob, (commits, global)) in groups {
+    for (glob, (commits, global, rust)) in groups {
         let readers = report.read_maps.then(|| readers_under(&maps, &glob, &root));
         if !global {
             match &readers {
@@ -146,6 +151,7 @@ pub fn doctor(options: &DoctorOptions) -> Result<DoctorReport> {
             commits,
             global,
             readers,
+            rust,
         });
     }
     report
