@@ -302,6 +302,7 @@ impl Plan {
         let compiled = Compiled::load(&worktree.state_dir());
         let mut touched: BTreeSet<PathBuf> = compiled.differing().into_iter().collect();
         let mut known: BTreeSet<PathBuf> = compiled.paths().map(Path::to_owned).collect();
+        let mut compiled_at: Option<BTreeMap<PathBuf, i128>> = None;
         for verdict in &stale {
             touched.extend(verdict.changed_inputs.iter().cloned());
             if let Some(record) = &verdict.record {
@@ -310,10 +311,19 @@ impl Plan {
             let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
             let sources = crate::depinfo::read(&dep_info).unwrap_or_default();
             if !verdict.knows_what_changed() {
-                // Nothing says which files changed since cargo last built this binary, and
-                // cargo's mtimes may lie: make it recompile every local source it was built
-                // from.
-                touched.extend(sources.iter().filter(|f| f.is_absolute()).cloned());
+                // Nothing says which files changed since cargo last built this binary (a plain
+                // `cargo build` did, or none through rbee-graph ever did), and cargo's mtimes may
+                // lie. A source that has not changed at all since rustc last compiled every
+                // unit that reads it (its ctime, which nothing can set back, is older than
+                // those units' dep-info) was compiled as it is; every other one is touched.
+                let compiled = compiled_at
+                    .get_or_insert_with(|| unit_compile_times(&output_dir.join("deps"), &worktree));
+                touched.extend(
+                    sources
+                        .iter()
+                        .filter(|f| f.is_absolute() && !compiled_as_it_is(f, compiled))
+                        .cloned(),
+                );
             }
             let recorded_elsewhere = verdict.reasons.iter().find_map(|r| match r {
                 StaleReason::OtherWorkspace(root) => Some(root.clone()),
@@ -541,6 +551,62 @@ fn needs_package_flag(graph: &WorkspaceGraph, binary: &Binary) -> bool {
         .package_by_name(&binary.package)
         .is_some_and(|id| graph.package(id).default_member);
     !own_is_default || defaults_with_name > 1
+}
+
+/// For every source a local unit's rustc dep-info (`deps/<crate>-<hash>.d`) lists, the oldest
+/// such file's mtime (nanoseconds): rustc wrote it after reading the source. Several variants
+/// of a crate (features, profiles) each count, and the oldest decides: the binary may link
+/// any of them.
+fn unit_compile_times(deps: &Path, worktree: &Worktree) -> BTreeMap<PathBuf, i128> {
+    let graph = &worktree.snapshot.graph;
+    let crates: BTreeSet<String> = graph
+        .packages()
+        .flat_map(|(_, p)| p.targets.iter().map(|t| t.name.replace('-', "_")))
+        .collect();
+    let mut times: BTreeMap<PathBuf, i128> = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(deps) else {
+        return times;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".d") else {
+            continue;
+        };
+        let Some((krate, _hash)) = stem.rsplit_once('-') else {
+            continue;
+        };
+        if !crates.contains(krate) {
+            continue;
+        }
+        let written = Stamp::of(&path).mtime_ns;
+        for file in crate::depinfo::read(&path).unwrap_or_default() {
+            let file = if file.is_absolute() {
+                file
+            } else {
+                worktree.workspace_root.join(file)
+            };
+            let file = rbee_graph_model::path::normalize(&file);
+            times
+                .entry(file)
+                .and_modify(|t| *t = (*t).min(written))
+                .or_insert(written);
+        }
+    }
+    times
+}
+
+/// Whether `source` is untouched since rustc last compiled every unit that reads it.
+fn compiled_as_it_is(source: &Path, compiled_at: &BTreeMap<PathBuf, i128>) -> bool {
+    // Kernel timestamps are coarser than the clock rustc's writes are stamped with.
+    const MARGIN_NS: i128 = 10_000_000;
+    let Some(&written) = compiled_at.get(&rbee_graph_model::path::normalize(source)) else {
+        return false;
+    };
+    let stamp = Stamp::of(source);
+    stamp.exists && stamp.ctime_ns != 0 && stamp.ctime_ns + MARGIN_NS < written
 }
 
 /// The binary's root source file, relative to the workspace root.

@@ -408,3 +408,53 @@ fn cargo_rbee_graph_runs_rbee_graph() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["schema"], 1);
 }
+
+#[test]
+fn rbee_graph_build_after_cargo_build_recompiles_nothing() {
+    let repo = variants(Some(REQUIRES));
+    plain_cargo(&repo, &["build", "--bin", "queen-rbee"]);
+    repo.append(
+        "bin/queen-rbee/src/main.rs",
+        "\n// edited, then built by cargo\n",
+    );
+    plain_cargo(&repo, &["build", "--bin", "queen-rbee"]);
+    let run = rg(&repo, &["build", "queen-rbee"], None);
+    run.success();
+    assert!(
+        !run.stderr.contains("Compiling"),
+        "cargo already compiled every source as it is: nothing to recompile: {run:#?}"
+    );
+    assert!(run.stderr.contains("built queen-rbee"), "{run:#?}");
+    let v = status(&repo, None);
+    assert_eq!(entry(&v, "queen-rbee")["fresh"], true, "{v:#}");
+
+    // A source restored with an old mtime after cargo's build is still recompiled.
+    let main = repo.path("bin/queen-rbee/src/main.rs");
+    let old = std::fs::metadata(&main)
+        .expect("stat")
+        .modified()
+        .expect("mtime");
+    repo.append("worker-core/src/lib.rs", "\n// cargo builds this\n");
+    plain_cargo(&repo, &["build", "--bin", "queen-rbee"]);
+    std::fs::write(
+        repo.path("worker-core/src/lib.rs"),
+        std::fs::read_to_string(repo.path("worker-core/src/lib.rs"))
+            .expect("read")
+            .replace(
+                "fn describe() -> String {",
+                "fn describe() -> String {\n    let _restored = 1;",
+            ),
+    )
+    .expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(repo.path("worker-core/src/lib.rs"))
+        .and_then(|f| f.set_modified(old))
+        .expect("an old mtime, as cp -p gives");
+    let run = rg(&repo, &["build", "queen-rbee"], None);
+    run.success();
+    assert!(
+        run.stderr.contains("Compiling worker-core"),
+        "a content change cargo cannot see by mtime is recompiled: {run:#?}"
+    );
+}
