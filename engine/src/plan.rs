@@ -316,12 +316,30 @@ impl Plan {
                 // lie. A source that has not changed at all since rustc last compiled every
                 // unit that reads it (its ctime, which nothing can set back, is older than
                 // those units' dep-info) was compiled as it is; every other one is touched.
+                // Asked for a rebuild, or the binary file is not one cargo linked (copied over
+                // it): cargo would call it fresh, so every source is touched.
+                let rebuild_all = verdict.reasons.iter().any(|r| match r {
+                    StaleReason::Forced => true,
+                    StaleReason::ExecutableReplaced(exe) => {
+                        // Cargo links a new file; one written in place (same inode as
+                        // recorded) was written by something else, through cargo's hard link.
+                        let in_place = verdict.record.as_ref().is_some_and(|r| {
+                            let now = Stamp::of(exe);
+                            now.inode == r.executable_stamp.inode
+                                && now.dev == r.executable_stamp.dev
+                        });
+                        in_place || !linked_by_cargo(exe, &verdict.binary)
+                    }
+                    _ => false,
+                });
                 let compiled = compiled_at
                     .get_or_insert_with(|| unit_compile_times(&output_dir.join("deps"), &worktree));
                 touched.extend(
                     sources
                         .iter()
-                        .filter(|f| f.is_absolute() && !compiled_as_it_is(f, compiled))
+                        .filter(|f| {
+                            f.is_absolute() && (rebuild_all || !compiled_as_it_is(f, compiled))
+                        })
                         .cloned(),
                 );
             }
@@ -596,6 +614,32 @@ fn unit_compile_times(deps: &Path, worktree: &Worktree) -> BTreeMap<PathBuf, i12
         }
     }
     times
+}
+
+/// Whether `exe` is the file cargo linked: cargo hard-links `<profile>/<bin>` to
+/// `deps/<crate>-<hash>`, so one of those shares its inode.
+fn linked_by_cargo(exe: &Path, binary: &Binary) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(exe) else {
+        return false;
+    };
+    let Some(deps) = exe.parent().map(|d| d.join("deps")) else {
+        return false;
+    };
+    let prefix = format!("{}-", binary.name.replace('-', "_"));
+    std::fs::read_dir(deps)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&prefix) && !n.contains('.'))
+                && entry
+                    .metadata()
+                    .is_ok_and(|m| m.dev() == meta.dev() && m.ino() == meta.ino())
+        })
 }
 
 /// Whether `source` is untouched since rustc last compiled every unit that reads it.
