@@ -1657,3 +1657,28 @@ fn a_relative_cargo_target_dir_is_relative_to_where_the_user_stands() {
         "a fresh ensure runs no cargo at all (not even `cargo metadata`)"
     );
 }
+
+#[test]
+fn affected_with_head_head_runs_no_cargo_metadata_when_no_manifest_differs() {
+    let fx = Fx::new();
+    fx.repo.append(NARRATION, "\n// committed\n");
+    fx.repo.commit("edit narration-core");
+    fx.run(&["affected", "--base", "HEAD~1"]).success();
+    fx.clear_log();
+    let run = fx.run(&[
+        "affected", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+    ]);
+    let v: Value = serde_json::from_str(run.success()).expect("JSON");
+    assert!(
+        !v["affected_binaries"]
+            .as_array()
+            .expect("binaries")
+            .is_empty(),
+        "{v:#}"
+    );
+    assert_eq!(
+        fx.log(),
+        Vec::<String>::new(),
+        "the head's graph is the working tree's (cached): no cargo metadata"
+    );
+}
