@@ -12,9 +12,7 @@ pub enum Error {
     #[error("the repository at {} has no work tree; run rbee-graph in a checkout, not a bare repository", .0.display())]
     BareRepository(PathBuf),
     /// A revision the user named does not exist.
-    #[error(
-        "unknown revision `{rev}`: {reason}; check the name, or fetch it (`git fetch origin`) in a shallow clone"
-    )]
+    #[error("unknown revision `{rev}`: {reason}")]
     UnknownRevision {
         /// What the user typed.
         rev: String,

@@ -57,10 +57,25 @@ impl Repo {
                     .to_owned(),
             ));
         }
-        let id = self
-            .repo
-            .rev_parse_single(BStr::new(rev))
-            .map_err(|e| unknown(crate::error::one_line(&e.to_string())))?;
+        let id = self.repo.rev_parse_single(BStr::new(rev)).map_err(|e| {
+            // An ancestor or a commit id that a shallow clone cuts off, not a misspelled name.
+            let reaches_back =
+                rev.contains(['~', '^']) || rev.bytes().all(|b| b.is_ascii_hexdigit());
+            if reaches_back && self.repo.is_shallow().unwrap_or(false) {
+                unknown(
+                    "it is not in this shallow clone; fetch more history (`git fetch --deepen=200 \
+                     origin`, or `fetch-depth: 0` in actions/checkout)"
+                        .to_owned(),
+                )
+            } else {
+                // gix says what it could not parse and where; the user needs what to do.
+                let said = crate::error::one_line(&e.to_string());
+                let said = said.split(", input=").next().unwrap_or(&said).to_owned();
+                unknown(format!(
+                    "{said}; check the name, or `git fetch origin` if it is a remote branch"
+                ))
+            }
+        })?;
         let commit = id
             .object()
             .map_err(|_| unknown("the commit is not in this clone".to_owned()))?

@@ -238,3 +238,15 @@ fn a_commit_whose_tree_holds_a_symlinked_source_directory_loads() {
         "the package whose manifest changed is affected: {v:#}"
     );
 }
+
+#[test]
+fn an_unknown_base_in_a_full_clone_has_no_shallow_clone_hint() {
+    let repo = Repo::from_fixture("rbee");
+    let run = run(&repo, &["affected", "--base", "no-such-branch"]);
+    assert_bad_input(&run);
+    assert!(
+        !run.stderr.contains("shallow") && !run.stderr.contains("input="),
+        "{run:#?}"
+    );
+    assert!(run.stderr.contains("check the name"), "{run:#?}");
+}

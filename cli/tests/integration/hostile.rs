@@ -520,7 +520,12 @@ fn shallow_clone() {
     let ceiling = dir.path();
     let run = |args: &[&str]| rg_in(&clone, ceiling, &refs(&os(args)));
 
-    assert_one_line_error(&run(&["affected", "--base", "HEAD~1"]), "beyond the depth");
+    let beyond = run(&["affected", "--base", "HEAD~1"]);
+    assert_one_line_error(&beyond, "beyond the depth");
+    assert!(
+        beyond.stderr.contains("not in this shallow clone") && !beyond.stderr.contains("delegate"),
+        "says it is the clone's depth, in words, not gix's: {beyond:#?}"
+    );
     let v = answer(
         &run(&["affected", "--base", "HEAD", "--format", "json"]),
         "HEAD",
