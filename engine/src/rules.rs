@@ -483,6 +483,19 @@ pub fn reasons_for(rules: &PathRules, change: &Change<'_>, binary: &Binary) -> R
     Ok(reasons)
 }
 
+impl Reason {
+    /// A reason that names a path and no package chain (global, unowned, read).
+    fn of_path(kind: ReasonKind, path: &str) -> Reason {
+        Reason {
+            kind,
+            path: Some(path.to_owned()),
+            package: None,
+            chain: vec![],
+            detail: None,
+        }
+    }
+}
+
 struct Collector<'h> {
     head: &'h WorkspaceGraph,
     mode: Mode,
@@ -533,14 +546,7 @@ impl<'h> Collector<'h> {
             self.build_packages.insert(package.name.clone());
         }
         for (_, binary) in all {
-            let reason = Reason {
-                kind,
-                path: Some(path.to_owned()),
-                package: None,
-                chain: vec![],
-                detail: None,
-            };
-            self.add(binary, reason);
+            self.add(binary, Reason::of_path(kind, path));
         }
     }
 
@@ -564,14 +570,7 @@ impl<'h> Collector<'h> {
         }
         for binary in unknown {
             self.build_packages.insert(binary.package.clone());
-            let reason = Reason {
-                kind,
-                path: Some(path.to_owned()),
-                package: None,
-                chain: vec![],
-                detail: None,
-            };
-            self.add(binary, reason);
+            self.add(binary, Reason::of_path(kind, path));
         }
     }
 
@@ -581,14 +580,7 @@ impl<'h> Collector<'h> {
             return;
         }
         self.build_packages.insert(binary.package.clone());
-        let reason = Reason {
-            kind: ReasonKind::Read,
-            path: Some(path.to_owned()),
-            package: None,
-            chain: vec![],
-            detail: None,
-        };
-        self.add(binary.clone(), reason);
+        self.add(binary.clone(), Reason::of_path(ReasonKind::Read, path));
     }
 
     fn package_changed(&mut self, graph: &WorkspaceGraph, id: PackageId, path: &str) {

@@ -1202,8 +1202,9 @@ fn library_rebuilt_for_another_binary_then_restored_with_cp_p() {
     );
 }
 
-#[test]
-fn two_worktrees_sharing_a_target_dir_each_get_their_own_code() {
+/// A fixture with a second worktree `B` (branch `b`) outside the repository, both sharing one
+/// `CARGO_TARGET_DIR`: the fixture, the shared target directory, B's root.
+fn with_worktree_b() -> (Fx, PathBuf, PathBuf) {
     let mut fx = Fx::new();
     let shared = fx.outside("shared-target");
     fx.set_env("CARGO_TARGET_DIR", &shared);
@@ -1216,9 +1217,20 @@ fn two_worktrees_sharing_a_target_dir_each_get_their_own_code() {
         "b",
         b.to_str().expect("UTF-8"),
     ]);
-    let b_lib = b.join(NARRATION);
-    let text = fs::read_to_string(&b_lib).expect("read B's narration-core");
-    fs::write(&b_lib, text.replacen(MARK_V1, MARK_V2, 1)).expect("edit B");
+    (fx, shared, b)
+}
+
+/// narration-core's mark becomes v2 in worktree `b`.
+fn mark_v2_in(b: &Path) {
+    let lib = b.join(NARRATION);
+    let text = fs::read_to_string(&lib).expect("read B's narration-core");
+    fs::write(&lib, text.replacen(MARK_V1, MARK_V2, 1)).expect("edit B");
+}
+
+#[test]
+fn two_worktrees_sharing_a_target_dir_each_get_their_own_code() {
+    let (fx, _, b) = with_worktree_b();
+    mark_v2_in(&b);
     git_in(&b, &["commit", "-q", "-am", "mark v2 on b"]);
 
     let a = fx.repo.workspace();
@@ -1244,24 +1256,11 @@ fn plain_cargo_in_another_worktree_sharing_the_target_dir_is_not_taken_for_this_
     // Cargo hashes path packages by their path inside the workspace, so worktree B's
     // artifacts have the names worktree A's would have, and A's sources look older than them
     // (cargo#17312). B never went through rbee-graph: no record says whose they are.
-    let mut fx = Fx::new();
-    let shared = fx.outside("shared-target");
-    fx.set_env("CARGO_TARGET_DIR", &shared);
-    let b = fx.outside("worktree-b");
-    fx.repo.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "b",
-        b.to_str().expect("UTF-8"),
-    ]);
+    let (fx, shared, b) = with_worktree_b();
     let a = fx.repo.workspace();
     fx.build_at(&a, &["rbee-hive"], &[]);
     // Edited after A's build, so that cargo in B sees the change by mtime.
-    let b_lib = b.join(NARRATION);
-    let text = fs::read_to_string(&b_lib).expect("read B's narration-core");
-    fs::write(&b_lib, text.replacen(MARK_V1, MARK_V2, 1)).expect("edit B");
+    mark_v2_in(&b);
     fx.plain_cargo_at(&b, &["build", "--bin", "rbee-hive"]);
     assert_runs(
         &shared.join("debug/rbee-hive"),
@@ -1280,21 +1279,8 @@ fn the_first_build_after_plain_cargo_in_another_worktree_is_fresh_afterwards() {
     // Worktree A was never built by rbee-graph; B's cargo left its paths in the dep-info. The
     // build makes A's own sources newer than B's artifacts, and must not then take its own
     // touch for an edit made during the build.
-    let mut fx = Fx::new();
-    let shared = fx.outside("shared-target");
-    fx.set_env("CARGO_TARGET_DIR", &shared);
-    let b = fx.outside("worktree-b");
-    fx.repo.git(&[
-        "worktree",
-        "add",
-        "-q",
-        "-b",
-        "b",
-        b.to_str().expect("UTF-8"),
-    ]);
-    let b_lib = b.join(NARRATION);
-    let text = fs::read_to_string(&b_lib).expect("read B's narration-core");
-    fs::write(&b_lib, text.replacen(MARK_V1, MARK_V2, 1)).expect("edit B");
+    let (fx, _, b) = with_worktree_b();
+    mark_v2_in(&b);
     fx.plain_cargo_at(&b, &["build", "--bin", "rbee-hive"]);
 
     let a = fx.repo.workspace();
