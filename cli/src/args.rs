@@ -227,6 +227,10 @@ pub enum AffectedFormat {
     Json,
     /// `{"include":[{"bin":..,"package":..}]}` for a GitHub Actions matrix.
     GithubMatrix,
+    /// One line of cargo arguments selecting everything affected (`-p P --bin B ...`; with
+    /// --tests, `-p P ...`), for one `cargo build` or `cargo test` in which shared
+    /// dependencies compile once. Empty when nothing is affected.
+    CargoArgs,
 }
 
 #[derive(Debug, Args)]

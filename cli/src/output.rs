@@ -122,6 +122,25 @@ pub fn affected(
             serde_json::to_writer(&mut *out, &serde_json::json!({ "include": include }))?;
             writeln!(out)?;
         }
+        AffectedFormat::CargoArgs => {
+            let args: Vec<String> = match mode {
+                Mode::Binaries => report
+                    .affected
+                    .binaries
+                    .iter()
+                    .flat_map(|b| {
+                        ["-p", &b.binary.package, "--bin", &b.binary.name].map(str::to_owned)
+                    })
+                    .collect(),
+                Mode::Tests => report
+                    .affected
+                    .packages
+                    .iter()
+                    .flat_map(|p| ["-p".to_owned(), p.clone()])
+                    .collect(),
+            };
+            writeln!(out, "{}", args.join(" "))?;
+        }
         AffectedFormat::Text => affected_text(out, report, mode)?,
     }
     Ok(())

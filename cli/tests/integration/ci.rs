@@ -250,3 +250,70 @@ fn an_unknown_base_in_a_full_clone_has_no_shallow_clone_hint() {
     );
     assert!(run.stderr.contains("check the name"), "{run:#?}");
 }
+
+#[test]
+fn cargo_args_select_every_affected_binary_for_one_cargo_build() {
+    let repo = Repo::from_fixture("rbee");
+    repo.append("bin/rbee-hive/src/main.rs", "\n// edited\n");
+    repo.commit("edit rbee-hive's main");
+    let args = run(
+        &repo,
+        &[
+            "affected",
+            "--base",
+            "HEAD~1",
+            "--head",
+            "HEAD",
+            "--format",
+            "cargo-args",
+        ],
+    )
+    .success()
+    .trim()
+    .to_owned();
+    assert_eq!(
+        args, "-p rbee-hive --bin rbee-hive",
+        "only the main binary's own source"
+    );
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let out = cargo
+        .arg("build")
+        .args(args.split(' '))
+        .current_dir(repo.workspace())
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(repo.workspace().join("target/debug/rbee-hive").is_file());
+
+    let tests = run(
+        &repo,
+        &[
+            "affected",
+            "--base",
+            "HEAD~1",
+            "--head",
+            "HEAD",
+            "--tests",
+            "--format",
+            "cargo-args",
+        ],
+    );
+    assert_eq!(tests.success().trim(), "-p rbee-hive");
+    let none = run(
+        &repo,
+        &[
+            "affected",
+            "--base",
+            "HEAD",
+            "--head",
+            "HEAD",
+            "--format",
+            "cargo-args",
+        ],
+    );
+    assert_eq!(none.success(), "\n", "nothing affected: an empty line");
+}
