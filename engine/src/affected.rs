@@ -208,20 +208,20 @@ impl Comparison {
         // `--head HEAD` (or any commit the working tree does not differ from in a file that
         // shapes the graph): the working tree's graph, from the metadata cache, is the head's;
         // no `cargo metadata` of the commit is needed. Only the lock file may differ.
-        let head_is_worktree_graph = match head {
-            Head::Worktree => true,
-            Head::Commit(commit) => !repo
-                .changed_in_worktree(commit.object_id())?
-                .iter()
-                .any(|p| snapshot::shapes_the_graph(p)),
+        let worktree_differs = match head {
+            Head::Worktree => BTreeSet::new(),
+            Head::Commit(commit) => repo.changed_in_worktree(commit.object_id())?,
         };
+        let head_is_worktree_graph = !worktree_differs
+            .iter()
+            .any(|p| snapshot::shapes_the_graph(p));
         let head_snapshot: Snapshot = match head {
             Head::Worktree => worktree.snapshot,
             Head::Commit(commit) if head_is_worktree_graph => {
                 let mut snapshot = worktree.snapshot;
                 let lock_path = join(&workspace_root, "Cargo.lock");
-                let lock = read_lock(repo, commit.object_id(), &lock_path)?;
-                if lock != snapshot.lock {
+                if worktree_differs.contains(&lock_path) {
+                    let lock = read_lock(repo, commit.object_id(), &lock_path)?;
                     snapshot.graph = snapshot.graph_with_lock(lock.as_ref())?;
                     snapshot.lock = lock;
                 }

@@ -40,6 +40,11 @@ pub enum Error {
     /// Reading from the repository failed.
     #[error("git: {0}")]
     Git(String),
+    /// An object the comparison needs is not in this clone.
+    #[error(
+        "object {0} is not in this clone (a partial clone made with --filter lacks trees or blobs until git fetches them, which rbee-graph cannot do); fetch them with `git fetch --refetch origin`, or clone without --filter"
+    )]
+    MissingObject(String),
     /// The manifest the user pointed at does not exist.
     #[error("manifest not found: {}; pass --manifest-path to a workspace's Cargo.toml", .0.display())]
     ManifestNotFound(PathBuf),
@@ -171,7 +176,18 @@ impl Error {
     }
 
     pub(crate) fn git(error: impl std::fmt::Display) -> Error {
-        Error::Git(one_line(&error.to_string()))
+        let message = one_line(&error.to_string());
+        // A partial clone (`--filter=blob:none`, `--filter=tree:0`) lacks objects until git
+        // fetches them on demand, which gix does not: say so instead of gix's words.
+        if message.contains("could not be found") {
+            let id = message
+                .split_whitespace()
+                .find(|w| w.len() >= 40 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+                .unwrap_or("an object")
+                .to_owned();
+            return Error::MissingObject(id);
+        }
+        Error::Git(message)
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {

@@ -317,3 +317,52 @@ fn cargo_args_select_every_affected_binary_for_one_cargo_build() {
     );
     assert_eq!(none.success(), "\n", "nothing affected: an empty line");
 }
+
+#[test]
+fn a_blobless_clone_answers_when_it_can_and_says_what_is_missing_when_not() {
+    let source = Repo::from_fixture("rbee");
+    source.git(&["config", "uploadpack.allowfilter", "true"]);
+    bump_lock_entry(&source, "Cargo.lock", "itoa", "1.0.10");
+    source.commit("bump itoa");
+    source.append("libs/narration-core/src/lib.rs", "\n// edited\n");
+    source.commit("a source edit");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clone = dir.path().join("blobless");
+    let url = format!("file://{}", source.root().display());
+    source.git(&[
+        "clone",
+        "-q",
+        "--filter=blob:none",
+        &url,
+        clone.to_str().expect("UTF-8"),
+    ]);
+    let rg = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        configure_git_env(&mut cmd);
+        let out = cmd
+            .env("GIT_CEILING_DIRECTORIES", dir.path())
+            .env("NO_COLOR", "1")
+            .args(args)
+            .current_dir(&clone)
+            .output()
+            .expect("run rbee-graph");
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8(out.stdout).expect("UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("UTF-8"),
+        }
+    };
+    // Paths only: trees are there.
+    let v = rg(&[
+        "affected", "--base", "HEAD~1", "--head", "HEAD", "--format", "json",
+    ])
+    .json();
+    assert!(!bins(&v).is_empty(), "{v:#}");
+    // The lock file at the base is a blob the clone does not have.
+    let run = rg(&["affected", "--base", "HEAD~2", "--head", "HEAD~1"]);
+    assert_bad_input(&run);
+    assert!(
+        run.stderr.contains("partial clone") && run.stderr.contains("git fetch --refetch"),
+        "{run:#?}"
+    );
+}
