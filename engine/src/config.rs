@@ -36,6 +36,9 @@ pub struct Config {
     /// Globs (workspace-relative) of paths outside every package, mapped onto the packages
     /// that read them.
     pub owners: BTreeMap<String, Vec<String>>,
+    /// Globs (workspace-relative) of files that these packages' tests read at run time
+    /// (fixtures no dep-info lists): with `--tests`, a change to one runs those tests.
+    pub test_owners: BTreeMap<String, Vec<String>>,
     /// Whether `ensure` may build (default true), and per-binary overrides.
     pub auto_build: AutoBuild,
     /// The cargo profile to build with (default `dev`).
@@ -194,6 +197,10 @@ impl Config {
                 "owners" => {
                     config.owners = read(key, value, "a table of globs to lists of package names")?
                 }
+                "test-owners" => {
+                    config.test_owners =
+                        read(key, value, "a table of globs to lists of package names")?
+                }
                 "profile" => config.profile = Some(read(key, value, "a profile name")?),
                 "requires" => {
                     config.requires = read(
@@ -225,7 +232,7 @@ impl Config {
                 _ => {
                     return Err(Error::Config {
                         key: key.clone(),
-                        message: "unknown key; the keys are spawns, ignore, global, owners, \
+                        message: "unknown key; the keys are spawns, ignore, global, owners, test-owners, \
                                   auto-build, profile and requires"
                             .to_owned(),
                     });
@@ -237,6 +244,9 @@ impl Config {
         glob_set("global", &config.global)?;
         for pattern in config.owners.keys() {
             glob_set("owners", std::slice::from_ref(pattern))?;
+        }
+        for pattern in config.test_owners.keys() {
+            glob_set("test-owners", std::slice::from_ref(pattern))?;
         }
         Ok(config)
     }
@@ -281,6 +291,11 @@ impl Config {
         for name in self.owners.values().flatten() {
             if graph.package_by_name(name).is_none() {
                 unknown("owners", "package", name);
+            }
+        }
+        for name in self.test_owners.values().flatten() {
+            if graph.package_by_name(name).is_none() {
+                unknown("test-owners", "package", name);
             }
         }
         let pairs = crate::rules::spawn_pairs(graph, &self.spawns);

@@ -91,6 +91,8 @@ pub struct PathRules {
     ignore_patterns: Vec<String>,
     ignore_outside_packages: GlobSet,
     owners: Vec<(GlobMatcher, String, Vec<String>)>,
+    /// `test-owners`: globs of files packages' tests read at run time.
+    test_owners: Vec<(GlobMatcher, Vec<String>)>,
     /// Cargo's target directory (repository-relative), whose files are outputs, not inputs.
     outputs: Option<String>,
 }
@@ -222,7 +224,18 @@ impl PathRules {
                 ))
             })
             .collect::<Result<_>>()?;
+        let test_owners = config
+            .test_owners
+            .iter()
+            .map(|(pattern, packages)| {
+                Ok((
+                    config::glob("test-owners", pattern)?.compile_matcher(),
+                    packages.clone(),
+                ))
+            })
+            .collect::<Result<_>>()?;
         Ok(PathRules {
+            test_owners,
             workspace_root: workspace_root.to_owned(),
             global: config::glob_set("global", &config.global)?,
             global_patterns: config.global.clone(),
@@ -402,6 +415,14 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
         if let Some(reads) = change.reads {
             for binary in reads.readers(path) {
                 collector.read(binary, path);
+            }
+        }
+        if mode == Mode::Tests {
+            let rel = strip_dir(path, &rules.workspace_root).unwrap_or(path);
+            for (glob, packages) in &rules.test_owners {
+                if glob.is_match(rel) {
+                    collector.test_packages.extend(packages.iter().cloned());
+                }
             }
         }
         // Test targets have no read maps: for `--tests`, an unowned path still counts for

@@ -366,3 +366,34 @@ fn a_blobless_clone_answers_when_it_can_and_says_what_is_missing_when_not() {
         "{run:#?}"
     );
 }
+
+#[test]
+fn test_owners_map_fixtures_read_at_run_time_onto_other_packages_tests() {
+    let edit_fixture = |repo: &Repo| {
+        repo.write("tests/fixtures/sample.txt", "one\n");
+        repo.commit("a fixture the inner crate's tests read at run time");
+        repo.write("tests/fixtures/sample.txt", "two\n");
+        repo.commit("edit the fixture");
+        affected_json(repo, &["--base", "HEAD~1", "--head", "HEAD", "--tests"])
+    };
+    let plain = Repo::from_fixture("root-package");
+    let v = edit_fixture(&plain);
+    assert_eq!(
+        package_set(&v),
+        names(&["root-app"]),
+        "a test file of the root package: {v:#}"
+    );
+
+    let configured = Repo::from_fixture("root-package");
+    configured.append(
+        "Cargo.toml",
+        "\n[workspace.metadata.rbee-graph]\ntest-owners = { \"tests/fixtures/**\" = [\"inner\"] }\n",
+    );
+    configured.commit("configure test-owners");
+    let v = edit_fixture(&configured);
+    assert_eq!(
+        package_set(&v),
+        names(&["inner", "root-app"]),
+        "inner's tests read the fixture at run time: {v:#}"
+    );
+}
