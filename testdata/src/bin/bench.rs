@@ -282,6 +282,11 @@ fn bench_size(
             "rbee-graph affected --base HEAD~1",
             &["affected", "--base", "HEAD~1"],
         ),
+        rg(
+            "head-affected",
+            "rbee-graph affected --base HEAD~1 --head HEAD",
+            &["affected", "--base", "HEAD~1", "--head", "HEAD"],
+        ),
         anchor(
             "cargo-build",
             &format!("cargo build --bin {bin} (no-op)"),
@@ -619,6 +624,11 @@ fn ratios(results: &[&SizeResult]) -> Vec<(String, String, String)> {
         ("ensure / cargo build no-op", "ensure", "cargo-build"),
         ("ensure / git status", "ensure", "git-status"),
         ("affected / git status", "affected", "git-status"),
+        (
+            "affected --head HEAD / git status",
+            "head-affected",
+            "git-status",
+        ),
         ("status / git status", "status", "git-status"),
     ]
     .iter()
