@@ -74,7 +74,16 @@ pub fn build_blocking(options: &BuildOptions) -> Result<BuildOutcome> {
         let graph = &worktree.snapshot.graph;
         let mut targets = BTreeSet::new();
         for name in &options.binaries {
-            targets.insert(select::binary(graph, name, options.package.as_deref())?);
+            let binary = select::binary(graph, name, options.package.as_deref())?;
+            // A binary named on its own must be built; one that comes with a cascade or with
+            // "every binary" is skipped where this machine cannot build it.
+            if let Some(why) = worktree.snapshot.config.unbuildable(&binary.name) {
+                return Err(Error::Unbuildable {
+                    binary: binary.name,
+                    why,
+                });
+            }
+            targets.insert(binary);
         }
         if let Some(root) = &options.cascade {
             let root = select::binary(graph, root, options.package.as_deref())?;
@@ -91,17 +100,6 @@ pub fn build_blocking(options: &BuildOptions) -> Result<BuildOutcome> {
                     .map(|(_, b)| b)
                     .filter(|b| options.package.as_ref().is_none_or(|p| *p == b.package)),
             );
-        }
-        // A binary named on its own must be built; one that comes with a cascade or with
-        // "every binary" is skipped where this machine cannot build it.
-        for name in &options.binaries {
-            let binary = select::binary(graph, name, options.package.as_deref())?;
-            if let Some(why) = worktree.snapshot.config.unbuildable(&binary.name) {
-                return Err(Error::Unbuildable {
-                    binary: binary.name,
-                    why,
-                });
-            }
         }
         let profile = profile(&worktree, options.profile.as_ref());
         (
