@@ -175,7 +175,6 @@ pub(crate) fn build_stale(request: &StaleBuild) -> Result<BuildOutcome> {
             package: run.package.as_deref(),
             binaries: &run.binaries,
             features: &run.features,
-            target: request.flags.target.as_deref(),
             flags: &request.flags,
             output: &request.output,
         };

@@ -35,8 +35,6 @@ pub struct CargoBuild<'a> {
     pub binaries: &'a [Binary],
     /// The features, shared by every binary of the run.
     pub features: &'a FeatureRequest,
-    /// `--target`, when one was asked for on the command line.
-    pub target: Option<&'a str>,
     /// The user's other cargo flags.
     pub flags: &'a CargoFlags,
     /// Where cargo's output goes.
@@ -75,8 +73,8 @@ pub fn cargo_args(build: &CargoBuild<'_>) -> Vec<String> {
         "--keep-going".to_owned(),
     ];
     args.extend(build.profile.cargo_args());
-    if let Some(target) = build.target {
-        args.extend(["--target".to_owned(), target.to_owned()]);
+    if let Some(target) = &build.flags.target {
+        args.extend(["--target".to_owned(), target.clone()]);
     }
     if let Some(package) = build.package {
         args.extend(["-p".to_owned(), package.to_owned()]);
