@@ -84,7 +84,7 @@ fn rg_in(dir: &Path, ceiling: &Path, args: &[&OsStr]) -> Out {
     let mut cmd = Command::new(BIN);
     configure_git_env(&mut cmd);
     cmd.env("GIT_CEILING_DIRECTORIES", ceiling)
-        .env_remove("RUST_LOG")
+        .env_remove("RBEE_GRAPH_LOG")
         .env_remove("RBEE_GRAPH_LOG")
         .env("NO_COLOR", "1")
         .env("CARGO", crate::oracle::real_cargo())

@@ -335,7 +335,7 @@ impl Lab {
         if let Some(parent) = self.root.parent() {
             cmd.env("GIT_CEILING_DIRECTORIES", parent);
         }
-        cmd.env_remove("RUST_LOG")
+        cmd.env_remove("RBEE_GRAPH_LOG")
             .env_remove("RBEE_GRAPH_LOG")
             .env_remove("RBEE_GRAPH_AUTO_BUILD")
             .env_remove("RBEE_GRAPH_PROFILE")

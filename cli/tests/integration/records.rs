@@ -92,7 +92,7 @@ impl Fx {
         if let Some(parent) = self.repo.root().parent() {
             cmd.env("GIT_CEILING_DIRECTORIES", parent);
         }
-        cmd.env_remove("RUST_LOG")
+        cmd.env_remove("RBEE_GRAPH_LOG")
             .env("NO_COLOR", "1")
             .env_remove("CLICOLOR_FORCE")
             .env("CARGO", &self.shim)

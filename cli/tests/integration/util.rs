@@ -89,7 +89,7 @@ pub fn run_in(repo: &Repo, dir: &Path, args: &[&str], env: &[(&str, OsString)]) 
         cmd.env("GIT_CEILING_DIRECTORIES", parent);
     }
     // Logging or colours would add to the one line of stderr that errors are allowed.
-    cmd.env_remove("RUST_LOG")
+    cmd.env_remove("RBEE_GRAPH_LOG")
         .env("NO_COLOR", "1")
         .env_remove("CLICOLOR_FORCE");
     cmd.args(args).current_dir(dir);
