@@ -153,12 +153,22 @@ pub enum Error {
     #[error("cannot watch the workspace: {0}")]
     Watch(String),
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    // The OS error is part of the message, not a `source`: a report that prints the chain
+    // (anyhow's `{:#}`) would say it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
+    },
+    /// A read map file (`--reads`) cannot be used.
+    #[error("cannot use the read map {}: {message}; write one with `rbee-graph reads > FILE`", path.display())]
+    ReadMap {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
     },
 }
 
@@ -192,7 +202,7 @@ impl Error {
 
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { path, source }
+        move |error| Error::Io { path, error }
     }
 }
 

@@ -43,7 +43,7 @@ impl BuildLock {
             match fs4::FileExt::try_lock(&file) {
                 Ok(()) => return Ok(BuildLock { _file: file }),
                 Err(fs4::TryLockError::WouldBlock) => {}
-                Err(fs4::TryLockError::Error(e)) => return Err(Error::Io { path, source: e }),
+                Err(fs4::TryLockError::Error(e)) => return Err(Error::Io { path, error: e }),
             }
             if waiting_since.elapsed() >= QUIET_WAIT {
                 break;

@@ -96,20 +96,18 @@ impl ReadMaps {
 
     /// Reads a map file written by `rbee-graph reads`.
     pub fn from_file(path: &Path) -> Result<ReadMaps> {
-        let bytes = std::fs::read(path).map_err(Error::io(path))?;
-        let maps: ReadMaps = serde_json::from_slice(&bytes).map_err(|e| Error::Config {
-            key: "--reads".to_owned(),
-            message: format!("{} is not a read map ({e})", path.display()),
-        })?;
+        let unusable = |message: String| Error::ReadMap {
+            path: path.to_owned(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| unusable(e.to_string()))?;
+        let maps: ReadMaps = serde_json::from_slice(&bytes)
+            .map_err(|e| unusable(format!("it is not a read map ({e})")))?;
         if maps.schema != SCHEMA {
-            return Err(Error::Config {
-                key: "--reads".to_owned(),
-                message: format!(
-                    "{} has read map format {}; this rbee-graph reads format {SCHEMA}",
-                    path.display(),
-                    maps.schema
-                ),
-            });
+            return Err(unusable(format!(
+                "it has format {}; this rbee-graph reads format {SCHEMA}",
+                maps.schema
+            )));
         }
         Ok(maps)
     }

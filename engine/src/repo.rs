@@ -236,7 +236,7 @@ pub(crate) fn hash_file(full: &Path, hash: gix::hash::Kind) -> Result<Option<Obj
         Err(e) => {
             return Err(Error::Io {
                 path: full.to_owned(),
-                source: e,
+                error: e,
             });
         }
         Ok(meta) if meta.file_type().is_symlink() => {

@@ -121,7 +121,7 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
         Err(e) => {
             return Err(Error::Io {
                 path: lock_path,
-                source: e,
+                error: e,
             });
         }
     };

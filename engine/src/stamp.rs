@@ -117,7 +117,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     file.as_file().sync_all().map_err(Error::io(path))?;
     file.persist(path).map_err(|e| Error::Io {
         path: path.to_owned(),
-        source: e.error,
+        error: e.error,
     })?;
     Ok(())
 }

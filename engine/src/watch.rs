@@ -304,7 +304,7 @@ fn start(path: &Path, args: &[String], dir: &Path) -> Result<Daemon> {
     }
     let child = command.spawn().map_err(|e| Error::Io {
         path: path.to_owned(),
-        source: e,
+        error: e,
     })?;
     let pid = child.id().unwrap_or_default();
     Ok(Daemon {

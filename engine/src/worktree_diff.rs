@@ -355,7 +355,7 @@ fn entry_now(
         Err(e) => {
             return Err(Error::Io {
                 path: full,
-                source: e,
+                error: e,
             });
         }
     };

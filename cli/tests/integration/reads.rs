@@ -162,3 +162,28 @@ fn a_read_map_written_after_a_build_serves_a_later_run_without_records() {
         "{with:#}"
     );
 }
+
+#[test]
+fn a_read_map_that_is_not_one_is_bad_input() {
+    let repo = Repo::from_fixture("rbee");
+    let file = repo
+        .root()
+        .parent()
+        .expect("a parent")
+        .join("not-a-map.json");
+    std::fs::write(&file, "garbage").expect("write");
+    for path in [file.clone(), file.with_file_name("missing.json")] {
+        let run = run(
+            &repo,
+            &[
+                "affected",
+                "--base",
+                "HEAD",
+                "--reads",
+                path.to_str().expect("UTF-8"),
+            ],
+        );
+        crate::util::assert_bad_input(&run);
+        assert!(run.stderr.contains("rbee-graph reads"), "{run:#?}");
+    }
+}
