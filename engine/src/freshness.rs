@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
-use rbee_graph_model::path::{join, normalize, relative_to};
+use rbee_graph_model::path::join;
 use rbee_graph_model::{Binary, DepKind, Lockfile, Node, WorkspaceGraph};
 
 use crate::decide::{Dirty, Facts};
@@ -332,11 +332,7 @@ impl<'w> Checker<'w> {
 
     /// `path` relative to the repository root, also through symlinks.
     fn repo_relative(&self, path: &Path) -> Option<String> {
-        let workdir = self.repo().workdir();
-        relative_to(&normalize(path), workdir).or_else(|| {
-            let canonical = std::fs::canonicalize(workdir).ok()?;
-            relative_to(&normalize(path), &canonical)
-        })
+        crate::repo::repo_relative(path, self.repo().workdir())
     }
 
     /// Reasons for `binary`: changed paths inside the repository through the path rules (with

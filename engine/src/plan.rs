@@ -842,7 +842,7 @@ impl<'a> InputCollector<'a> {
             if !packages.contains(dir) {
                 continue;
             }
-            match relative_to_repo(dir, self.workdir) {
+            match crate::repo::repo_relative(dir, self.workdir) {
                 Some(rel) if !rel.is_empty() => scope.push(rel),
                 // The root package, or one git cannot see: every file it holds.
                 _ => sources.extend(crate::inputs::files_under(dir).into_iter().filter(|f| {
@@ -873,15 +873,6 @@ impl<'a> InputCollector<'a> {
             scope,
         }
     }
-}
-
-/// `dir` relative to the repository root, also when one of them was reached through a symlink.
-fn relative_to_repo(dir: &Path, workdir: &Path) -> Option<String> {
-    rbee_graph_model::path::relative_to(dir, workdir).or_else(|| {
-        let dir = std::fs::canonicalize(dir).ok()?;
-        let root = std::fs::canonicalize(workdir).ok()?;
-        rbee_graph_model::path::relative_to(&dir, &root)
-    })
 }
 
 fn required_features(worktree: &Worktree, binary: &Binary) -> Vec<String> {

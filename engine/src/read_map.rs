@@ -62,7 +62,7 @@ impl ReadMaps {
             let reads: BTreeSet<String> = record
                 .inputs
                 .keys()
-                .filter_map(|path| relative_in(path, workdir))
+                .filter_map(|path| crate::repo::repo_relative(path, workdir))
                 .collect();
             let entry = BinaryReads {
                 name: record.binary.name.clone(),
@@ -227,13 +227,6 @@ fn package_dirs(graph: &WorkspaceGraph, binary: &Binary) -> Vec<String> {
         }
     }
     dirs
-}
-
-fn relative_in(path: &Path, workdir: &Path) -> Option<String> {
-    rbee_graph_model::path::relative_to(path, workdir).or_else(|| {
-        let canonical = std::fs::canonicalize(workdir).ok()?;
-        rbee_graph_model::path::relative_to(path, &canonical)
-    })
 }
 
 fn collect_json(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {

@@ -221,6 +221,21 @@ impl Repo {
     }
 }
 
+/// `path` relative to the repository root `workdir`, also when one of them was reached
+/// through a symlink (a workspace under a linked directory, macOS's `/tmp`): as given, then
+/// against the canonical root, then both canonical. `None` outside the repository.
+pub(crate) fn repo_relative(path: &Path, workdir: &Path) -> Option<String> {
+    use rbee_graph_model::path::{normalize, relative_to};
+    let path = normalize(path);
+    relative_to(&path, workdir).or_else(|| {
+        let root = std::fs::canonicalize(workdir).ok()?;
+        relative_to(&path, &root).or_else(|| {
+            let path = std::fs::canonicalize(&path).ok()?;
+            relative_to(&path, &root)
+        })
+    })
+}
+
 /// The blob id git would give the file at `full` (a symlink: its target), or `None` if there
 /// is no such file.
 pub(crate) fn hash_file(full: &Path, hash: gix::hash::Kind) -> Result<Option<ObjectId>> {

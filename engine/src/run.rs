@@ -197,7 +197,7 @@ pub fn cargo_build(
                     .parent()
                     .map(|d| d.as_std_path().to_owned());
                 let package = dir
-                    .and_then(|d| relative_to_repo(&d, repo_root))
+                    .and_then(|d| crate::repo::repo_relative(&d, repo_root))
                     .and_then(|rel| graph.owner(&rel))
                     .map(|id| graph.package(id).name.clone());
                 if let Some(package) = package {
@@ -385,15 +385,6 @@ fn unit_dep_info(artifact: &cargo_metadata::Artifact) -> Option<PathBuf> {
         let stem = stem.split('.').next()?;
         let dep_info = dir.join(format!("{stem}.d"));
         dep_info.is_file().then(|| dep_info.into_std_path_buf())
-    })
-}
-
-/// `dir` relative to the repository root, also when one of them was reached through a symlink.
-fn relative_to_repo(dir: &Path, repo_root: &Path) -> Option<String> {
-    rbee_graph_model::path::relative_to(dir, repo_root).or_else(|| {
-        let dir = std::fs::canonicalize(dir).ok()?;
-        let root = std::fs::canonicalize(repo_root).ok()?;
-        rbee_graph_model::path::relative_to(&dir, &root)
     })
 }
 
