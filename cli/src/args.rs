@@ -203,6 +203,9 @@ pub struct DoctorArgs {
     /// How many commits back to look (first parents of HEAD).
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub commits: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
 }
 
 #[derive(Debug, Args)]

@@ -196,7 +196,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     manifest_path: args.workspace.manifest_path,
                     commits: args.commits,
                 })?;
-            output::doctor(&mut out, &report)?;
+            match args.format {
+                args::ExplainFormat::Text => output::doctor(&mut out, &report)?,
+                args::ExplainFormat::Json => output::doctor_json(&mut out, &report)?,
+            }
         }
         Command::Reads(args) => {
             let worktree = rbee_graph_engine::snapshot::load_worktree(

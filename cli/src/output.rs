@@ -528,6 +528,44 @@ with this added to the root Cargo.toml, {} of the {} commits ({}%) would affect 
     Ok(())
 }
 
+/// The doctor's findings as JSON (schema 1).
+pub fn doctor_json(
+    out: &mut impl Write,
+    report: &rbee_graph_engine::doctor::DoctorReport,
+) -> anyhow::Result<()> {
+    let per_binary: Vec<serde_json::Value> = report
+        .per_binary
+        .iter()
+        .map(|(b, n)| serde_json::json!({"name": b.name, "package": b.package, "commits": n}))
+        .collect();
+    let groups: Vec<serde_json::Value> = report
+        .groups
+        .iter()
+        .map(|g| {
+            serde_json::json!({
+                "glob": g.glob,
+                "commits": g.commits,
+                "global": g.global,
+                "rust_sources": g.rust,
+                "readers": g.readers,
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({
+        "schema": SCHEMA,
+        "commits": report.commits,
+        "everything": report.everything,
+        "everything_after": report.everything_after,
+        "read_maps": report.read_maps,
+        "per_binary": per_binary,
+        "groups": groups,
+        "suggested": {"ignore": report.ignore, "owners": report.owners},
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// The read maps of the records, for `affected --reads` in a later run.
 pub fn reads(
     out: &mut impl Write,

@@ -48,6 +48,25 @@ fn the_doctor_suggests_ignore_and_owners_from_what_the_builds_read() {
         "{text}"
     );
 
+    let v = run(&repo, &["doctor", "--commits", "5", "--format", "json"]).json();
+    assert_eq!(v["schema"], 1);
+    assert_eq!(
+        (v["commits"].as_u64(), v["everything"].as_u64()),
+        (Some(5), Some(4)),
+        "{v:#}"
+    );
+    assert_eq!(v["everything_after"], 0, "{v:#}");
+    assert_eq!(
+        v["suggested"]["ignore"],
+        serde_json::json!(["frontend/**"]),
+        "{v:#}"
+    );
+    assert_eq!(
+        v["suggested"]["owners"],
+        serde_json::json!({"shared/**": ["llm-worker-rbee"]}),
+        "{v:#}"
+    );
+
     // The snippet, pasted, does what it says.
     repo.append(
         "Cargo.toml",
