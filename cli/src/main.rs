@@ -11,11 +11,11 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
-use rbee_graph_engine::rules::Mode;
 use rbee_graph_engine::{
     AffectedOptions, BuildOptions, EnsureOptions, ExplainOptions, Profile, StatusOptions,
     WhyOptions,
 };
+use rbee_graph_model::rules::Mode;
 
 use crate::args::{CargoArgs, Cli, Command, MessageFormat, ProfileArgs};
 
@@ -88,26 +88,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 Mode::Binaries
             };
-            let report = match args.base {
-                Some(base) => rbee_graph_engine::affected(&AffectedOptions {
-                    manifest_path: args.workspace.manifest_path,
-                    base,
-                    head: args.head,
-                    mode,
-                    reads: args.reads,
-                    no_read_maps: args.no_read_maps,
-                    if_base_missing: match args.if_base_missing {
-                        args::IfBaseMissing::Error => rbee_graph_engine::IfBaseMissing::Error,
-                        args::IfBaseMissing::All => rbee_graph_engine::IfBaseMissing::All,
+            let answer = match args.base {
+                Some(base) => {
+                    output::Answer::Revisions(rbee_graph_engine::affected(&AffectedOptions {
+                        manifest_path: args.workspace.manifest_path,
+                        base,
+                        head: args.head,
+                        mode,
+                        reads: args.reads,
+                        no_read_maps: args.no_read_maps,
+                        if_base_missing: match args.if_base_missing {
+                            args::IfBaseMissing::Error => rbee_graph_engine::IfBaseMissing::Error,
+                            args::IfBaseMissing::All => rbee_graph_engine::IfBaseMissing::All,
+                        },
+                    })?)
+                }
+                None => output::Answer::SinceBuild(rbee_graph_engine::affected_since_build(
+                    &StatusOptions {
+                        manifest_path: args.workspace.manifest_path,
+                        profile: profile(&args.profile),
+                        cargo: Default::default(),
                     },
-                })?,
-                None => rbee_graph_engine::affected_since_build(&StatusOptions {
-                    manifest_path: args.workspace.manifest_path,
-                    profile: profile(&args.profile),
-                    cargo: Default::default(),
-                })?,
+                )?),
             };
-            output::affected(&mut out, &report, mode, args.format)?;
+            output::affected(&mut out, &answer, mode, args.format)?;
         }
         Command::Build(args) => {
             let options = BuildOptions {
@@ -151,25 +155,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output::status(&mut out, &profile, &verdicts, args.format)?;
         }
         Command::Graph(args) => {
-            let worktree = rbee_graph_engine::snapshot::load_worktree(
-                args.workspace.manifest_path.as_deref(),
-            )?;
+            let workspace = rbee_graph_engine::workspace(args.workspace.manifest_path.as_deref())?;
             let affected = match (args.affected, args.base) {
                 (false, _) => None,
-                (true, Some(base)) => Some(rbee_graph_engine::affected(&AffectedOptions {
-                    manifest_path: args.workspace.manifest_path,
-                    base,
-                    head: args.head,
-                    mode: Mode::Binaries,
-                    ..AffectedOptions::default()
-                })?),
-                (true, None) => Some(rbee_graph_engine::affected_since_build(&StatusOptions {
-                    manifest_path: args.workspace.manifest_path,
-                    profile: profile(&args.profile),
-                    cargo: Default::default(),
-                })?),
+                (true, Some(base)) => Some(output::Answer::Revisions(rbee_graph_engine::affected(
+                    &AffectedOptions {
+                        manifest_path: args.workspace.manifest_path,
+                        base,
+                        head: args.head,
+                        mode: Mode::Binaries,
+                        ..AffectedOptions::default()
+                    },
+                )?)),
+                (true, None) => Some(output::Answer::SinceBuild(
+                    rbee_graph_engine::affected_since_build(&StatusOptions {
+                        manifest_path: args.workspace.manifest_path,
+                        profile: profile(&args.profile),
+                        cargo: Default::default(),
+                    })?,
+                )),
             };
-            output::graph(&mut out, &worktree.snapshot, affected.as_ref(), args.format)?;
+            output::graph(&mut out, &workspace, affected.as_ref(), args.format)?;
         }
         Command::Explain(args) => {
             let explanation = rbee_graph_engine::explain(&ExplainOptions {
@@ -191,31 +197,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output::why(&mut out, &answer, args.format)?;
         }
         Command::Doctor(args) => {
-            let report =
-                rbee_graph_engine::doctor::doctor(&rbee_graph_engine::doctor::DoctorOptions {
-                    manifest_path: args.workspace.manifest_path,
-                    commits: args.commits,
-                })?;
+            let report = rbee_graph_engine::doctor(&rbee_graph_engine::DoctorOptions {
+                manifest_path: args.workspace.manifest_path,
+                commits: args.commits,
+            })?;
             match args.format {
                 args::ExplainFormat::Text => output::doctor(&mut out, &report)?,
                 args::ExplainFormat::Json => output::doctor_json(&mut out, &report)?,
             }
         }
         Command::Reads(args) => {
-            let worktree = rbee_graph_engine::snapshot::load_worktree(
-                args.workspace.manifest_path.as_deref(),
-            )?;
-            let maps = rbee_graph_engine::read_map::ReadMaps::from_records(
-                &worktree.state_dir(),
-                worktree.repo.workdir(),
-            );
+            let maps = rbee_graph_engine::read_maps(args.workspace.manifest_path.as_deref())?;
             output::reads(&mut out, &maps)?;
         }
         Command::Completions(args) => {
             clap_complete::generate(args.shell, &mut Cli::command(), "rbee-graph", &mut out);
         }
         Command::Watch(args) => {
-            let options = rbee_graph_engine::watch::WatchOptions {
+            let options = rbee_graph_engine::WatchOptions {
                 manifest_path: args.workspace.manifest_path,
                 root: args.cascade,
                 package: args.package,
@@ -225,7 +224,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 debounce: std::time::Duration::from_millis(args.debounce_ms),
                 grace: std::time::Duration::from_millis(args.grace_ms),
             };
-            runtime()?.block_on(rbee_graph_engine::watch::watch(
+            runtime()?.block_on(rbee_graph_engine::watch(
                 &options,
                 output::watch_event,
                 shutdown_signal(),

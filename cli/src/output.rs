@@ -4,14 +4,18 @@
 mod explain;
 mod graph;
 mod paint;
+mod reasons;
 
 use std::io::Write;
 
-use rbee_graph_engine::freshness::Verdict;
-use rbee_graph_engine::rules::{self, AffectedBinary, Mode, Reason, ReasonKind};
-use rbee_graph_engine::{AffectedReport, Head};
-use rbee_graph_engine::{BuildOutcome, Profile};
+use rbee_graph_engine::{
+    AffectedReport, BuildOutcome, CommitId, Head, Profile, ReadMapUse, SinceBuild, Verdict,
+};
+use rbee_graph_model::Binary;
+use rbee_graph_model::rules::Mode;
 use serde::Serialize;
+
+use reasons::{Cause, ReasonJson};
 
 use crate::args::{AffectedFormat, StatusFormat};
 
@@ -53,34 +57,75 @@ struct BinaryJson<'a> {
     reasons: Vec<ReasonJson<'a>>,
 }
 
-#[derive(Serialize)]
-struct ReasonJson<'a> {
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    path: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    package: Option<&'a str>,
-    chain: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<&'a str>,
+/// An `affected` answer: between two revisions (`--base`), or since each binary's build.
+pub enum Answer {
+    /// `affected --base`.
+    Revisions(AffectedReport),
+    /// `affected` without `--base`.
+    SinceBuild(SinceBuild),
 }
 
-fn kind_name(kind: ReasonKind) -> &'static str {
-    match kind {
-        ReasonKind::Path => "path",
-        ReasonKind::Dependency => "dependency",
-        ReasonKind::Lockfile => "lockfile",
-        ReasonKind::Global => "global",
-        ReasonKind::Unowned => "unowned",
-        ReasonKind::Record => "record",
-        ReasonKind::Read => "read",
-        ReasonKind::UnknownBase => "unknown-base",
+impl Answer {
+    fn base(&self) -> Option<CommitId> {
+        match self {
+            Answer::Revisions(report) => report.base,
+            Answer::SinceBuild(_) => None,
+        }
+    }
+
+    fn is_since_build(&self) -> bool {
+        matches!(self, Answer::SinceBuild(_))
+    }
+
+    fn head(&self) -> &Head {
+        match self {
+            Answer::Revisions(report) => &report.head,
+            Answer::SinceBuild(_) => &Head::Worktree,
+        }
+    }
+
+    fn changed_paths(&self) -> &[String] {
+        match self {
+            Answer::Revisions(report) => &report.changed_paths,
+            Answer::SinceBuild(since) => &since.changed_paths,
+        }
+    }
+
+    fn packages(&self) -> &[String] {
+        match self {
+            Answer::Revisions(report) => &report.affected.packages,
+            Answer::SinceBuild(since) => &since.packages,
+        }
+    }
+
+    /// The affected (or stale) binaries in build order, each with its reasons.
+    fn binaries(&self) -> Vec<(&Binary, Vec<Cause<'_>>)> {
+        match self {
+            Answer::Revisions(report) => report
+                .affected
+                .binaries
+                .iter()
+                .map(|b| (&b.binary, b.reasons.iter().map(Cause::Rule).collect()))
+                .collect(),
+            Answer::SinceBuild(since) => since
+                .binaries
+                .iter()
+                .map(|v| (&v.binary, v.reasons.iter().map(Cause::of_stale).collect()))
+                .collect(),
+        }
+    }
+
+    fn read_maps(&self) -> Option<&ReadMapUse> {
+        match self {
+            Answer::Revisions(report) => report.read_maps.as_ref(),
+            Answer::SinceBuild(_) => None,
+        }
     }
 }
 
 pub fn affected(
     out: &mut impl Write,
-    report: &AffectedReport,
+    report: &Answer,
     mode: Mode,
     format: AffectedFormat,
 ) -> anyhow::Result<()> {
@@ -88,15 +133,19 @@ pub fn affected(
         AffectedFormat::Json => {
             let doc = AffectedJson {
                 schema: SCHEMA,
-                base: report.base.map(|b| b.to_string()),
-                head: match report.head {
+                base: report.base().map(|b| b.to_string()),
+                head: match report.head() {
                     Head::Commit(id) => id.to_string(),
                     Head::Worktree => "worktree".to_owned(),
                 },
-                changed_paths: &report.changed_paths,
-                affected_packages: &report.affected.packages,
-                affected_binaries: report.affected.binaries.iter().map(binary_json).collect(),
-                read_maps: report.read_maps.as_ref().map(|m| ReadMapsJson {
+                changed_paths: report.changed_paths(),
+                affected_packages: report.packages(),
+                affected_binaries: report
+                    .binaries()
+                    .into_iter()
+                    .map(|(binary, reasons)| binary_json(binary, &reasons))
+                    .collect(),
+                read_maps: report.read_maps().map(|m| ReadMapsJson {
                     trusted: pairs(&m.trusted),
                     untrusted: pairs(&m.untrusted),
                 }),
@@ -107,14 +156,12 @@ pub fn affected(
         AffectedFormat::GithubMatrix => {
             let include: Vec<serde_json::Value> = match mode {
                 Mode::Binaries => report
-                    .affected
-                    .binaries
-                    .iter()
-                    .map(|b| serde_json::json!({"bin": b.binary.name, "package": b.binary.package}))
+                    .binaries()
+                    .into_iter()
+                    .map(|(b, _)| serde_json::json!({"bin": b.name, "package": b.package}))
                     .collect(),
                 Mode::Tests => report
-                    .affected
-                    .packages
+                    .packages()
                     .iter()
                     .map(|p| serde_json::json!({"package": p}))
                     .collect(),
@@ -125,16 +172,12 @@ pub fn affected(
         AffectedFormat::CargoArgs => {
             let args: Vec<String> = match mode {
                 Mode::Binaries => report
-                    .affected
-                    .binaries
-                    .iter()
-                    .flat_map(|b| {
-                        ["-p", &b.binary.package, "--bin", &b.binary.name].map(str::to_owned)
-                    })
+                    .binaries()
+                    .into_iter()
+                    .flat_map(|(b, _)| ["-p", &b.package, "--bin", &b.name].map(str::to_owned))
                     .collect(),
                 Mode::Tests => report
-                    .affected
-                    .packages
+                    .packages()
                     .iter()
                     .flat_map(|p| ["-p".to_owned(), p.clone()])
                     .collect(),
@@ -155,32 +198,22 @@ fn pairs(list: &[rbee_graph_model::Binary]) -> Vec<PairJson<'_>> {
         .collect()
 }
 
-fn binary_json(b: &AffectedBinary) -> BinaryJson<'_> {
+fn binary_json<'a>(binary: &'a Binary, reasons: &[Cause<'a>]) -> BinaryJson<'a> {
     BinaryJson {
-        name: &b.binary.name,
-        package: &b.binary.package,
-        reasons: b.reasons.iter().map(reason_json).collect(),
+        name: &binary.name,
+        package: &binary.package,
+        reasons: reasons.iter().map(|&r| ReasonJson::of(r)).collect(),
     }
 }
 
-fn reason_json(r: &Reason) -> ReasonJson<'_> {
-    ReasonJson {
-        kind: kind_name(r.kind),
-        path: r.path.as_deref(),
-        package: r.package.as_deref(),
-        chain: &r.chain,
-        detail: r.detail.as_deref(),
-    }
-}
-
-fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> anyhow::Result<()> {
-    let head = match report.head {
+fn affected_text(out: &mut impl Write, report: &Answer, mode: Mode) -> anyhow::Result<()> {
+    let head = match report.head() {
         Head::Commit(id) => id.short(),
         Head::Worktree => "working tree".to_owned(),
     };
-    let paths = report.changed_paths.len();
+    let paths = report.changed_paths().len();
     let plural = if paths == 1 { "" } else { "s" };
-    match report.base {
+    match report.base() {
         Some(base) => writeln!(
             out,
             "{}..{head}: {paths} changed path{plural}",
@@ -192,16 +225,16 @@ fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> a
         )?,
     }
     if mode == Mode::Tests {
-        if report.affected.packages.is_empty() {
+        if report.packages().is_empty() {
             writeln!(out, "no package's tests are affected")?;
         }
-        for package in &report.affected.packages {
+        for package in report.packages() {
             writeln!(out, "test {package}")?;
         }
         return Ok(());
     }
-    if report.base.is_some() {
-        match &report.read_maps {
+    if !report.is_since_build() {
+        match report.read_maps() {
             None => writeln!(
                 out,
                 "no read maps (build with rbee-graph first, or pass --reads FILE): paths outside \
@@ -218,26 +251,24 @@ fn affected_text(out: &mut impl Write, report: &AffectedReport, mode: Mode) -> a
             Some(_) => {}
         }
     }
-    if report.affected.binaries.is_empty() {
+    let binaries = report.binaries();
+    if binaries.is_empty() {
         writeln!(out, "no binaries affected")?;
     }
-    let width = report
-        .affected
-        .binaries
+    let width = binaries
         .iter()
-        .map(|b| label(&b.binary.name, &b.binary.package).len())
+        .map(|(b, _)| label(&b.name, &b.package).len())
         .max()
         .unwrap_or(0);
-    for binary in &report.affected.binaries {
-        let reason = binary
-            .reasons
+    for (binary, causes) in &binaries {
+        let reason = causes
             .first()
-            .map(rules::describe)
+            .map(|&r| reasons::describe(r))
             .unwrap_or_default();
         writeln!(
             out,
             "{:width$}  {reason}",
-            label(&binary.binary.name, &binary.binary.package)
+            label(&binary.name, &binary.package)
         )?;
     }
     Ok(())
@@ -281,22 +312,21 @@ pub fn status(
 ) -> anyhow::Result<()> {
     match format {
         StatusFormat::Json => {
-            let reasons: Vec<Vec<Reason>> = verdicts
-                .iter()
-                .map(|v| v.reasons.iter().map(|r| r.to_reason()).collect())
-                .collect();
             let binaries = verdicts
                 .iter()
-                .zip(&reasons)
-                .map(|(v, reasons)| StatusBinaryJson {
+                .map(|v| StatusBinaryJson {
                     name: &v.binary.name,
                     package: &v.binary.package,
                     profile: profile.name(),
                     fresh: v.is_fresh(),
-                    reasons: reasons.iter().map(reason_json).collect(),
+                    reasons: v
+                        .reasons
+                        .iter()
+                        .map(|r| ReasonJson::of(Cause::of_stale(r)))
+                        .collect(),
                     recorded_commit: v.record.as_ref().map(|r| r.commit.as_str()),
                     features: v.record.as_ref().map(|r| r.features.as_slice()),
-                    unbuildable: v.unbuildable.as_ref().map(unbuildable),
+                    unbuildable: v.unbuildable.as_ref().map(reasons::unbuildable),
                 })
                 .collect();
             serde_json::to_writer_pretty(
@@ -319,7 +349,7 @@ pub fn status(
                     writeln!(
                         out,
                         "{label:width$}  skip   cannot be built here: {}",
-                        unbuildable(why)
+                        reasons::unbuildable(why)
                     )?;
                     continue;
                 }
@@ -336,7 +366,11 @@ pub fn status(
                         } else {
                             String::new()
                         };
-                        writeln!(out, "{label:width$}  stale  {}{more}", reason.describe())?;
+                        writeln!(
+                            out,
+                            "{label:width$}  stale  {}{more}",
+                            reasons::describe_stale(reason)
+                        )?;
                     }
                 }
             }
@@ -346,15 +380,20 @@ pub fn status(
 }
 
 /// One line on stderr per thing watch mode did (stdout belongs to the daemons).
-pub fn watch_event(event: rbee_graph_engine::watch::WatchEvent) {
-    use rbee_graph_engine::watch::WatchEvent;
+pub fn watch_event(event: rbee_graph_engine::WatchEvent) {
+    use rbee_graph_engine::WatchEvent;
     match event {
         WatchEvent::Started { binary, pid } => {
             eprintln!("watch: started {} (pid {pid})", binary.name)
         }
         WatchEvent::Rebuilding { stale } => {
             for (binary, why) in stale {
-                eprintln!("watch: {} is stale: {why}", binary.name);
+                let why = why.first().map(reasons::describe_stale);
+                eprintln!(
+                    "watch: {} is stale: {}",
+                    binary.name,
+                    why.unwrap_or_default()
+                );
             }
         }
         WatchEvent::Restarted {
@@ -364,25 +403,13 @@ pub fn watch_event(event: rbee_graph_engine::watch::WatchEvent) {
         } => {
             eprintln!("watch: restarted {} (pid {old_pid} -> {pid})", binary.name)
         }
-        WatchEvent::BuildFailed { message } => {
-            eprintln!("watch: build failed, the daemons keep running: {message}")
+        WatchEvent::BuildFailed { error } => {
+            eprintln!("watch: build failed, the daemons keep running: {error}")
         }
         WatchEvent::Exited { binary, code } => match code {
             Some(code) => eprintln!("watch: {} exited with status {code}", binary.name),
             None => eprintln!("watch: {} was killed by a signal", binary.name),
         },
-    }
-}
-
-/// Why this machine cannot build a binary, for people.
-fn unbuildable(why: &rbee_graph_engine::Unbuildable) -> String {
-    use rbee_graph_engine::Unbuildable;
-    match why {
-        Unbuildable::Os { needs, this } => {
-            format!("it builds on {} only, and this is {this}", needs.join(", "))
-        }
-        Unbuildable::Env(var) => format!("{var} is not set"),
-        Unbuildable::Program(program) => format!("`{program}` is not on PATH"),
     }
 }
 
@@ -413,7 +440,7 @@ struct SkippedJson<'a> {
 /// paste.
 pub fn doctor(
     out: &mut impl Write,
-    report: &rbee_graph_engine::doctor::DoctorReport,
+    report: &rbee_graph_engine::DoctorReport,
 ) -> anyhow::Result<()> {
     let share = |n: usize| {
         (n * 100 + report.commits / 2)
@@ -531,7 +558,7 @@ with this added to the root Cargo.toml, {} of the {} commits ({}%) would affect 
 /// The doctor's findings as JSON (schema 1).
 pub fn doctor_json(
     out: &mut impl Write,
-    report: &rbee_graph_engine::doctor::DoctorReport,
+    report: &rbee_graph_engine::DoctorReport,
 ) -> anyhow::Result<()> {
     let per_binary: Vec<serde_json::Value> = report
         .per_binary
@@ -567,10 +594,7 @@ pub fn doctor_json(
 }
 
 /// The read maps of the records, for `affected --reads` in a later run.
-pub fn reads(
-    out: &mut impl Write,
-    maps: &rbee_graph_engine::read_map::ReadMaps,
-) -> anyhow::Result<()> {
+pub fn reads(out: &mut impl Write, maps: &rbee_graph_engine::ReadMaps) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *out, maps)?;
     writeln!(out)?;
     Ok(())
@@ -606,7 +630,7 @@ pub fn build_json(out: &mut impl Write, outcome: &BuildOutcome) -> anyhow::Resul
             .map(|(b, why)| SkippedJson {
                 name: &b.name,
                 package: &b.package,
-                unbuildable: unbuildable(why),
+                unbuildable: reasons::unbuildable(why),
             })
             .collect(),
     };
@@ -635,7 +659,7 @@ pub fn build_summary(outcome: &BuildOutcome) {
         eprintln!(
             "skipped {}: cannot be built here: {}",
             binary.name,
-            unbuildable(why)
+            reasons::unbuildable(why)
         );
     }
     if outcome.built.is_empty() {
@@ -655,4 +679,13 @@ pub fn build_summary(outcome: &BuildOutcome) {
         names.join(", "),
         outcome.fresh.len()
     );
+    for verdict in &outcome.built {
+        if let Some(first) = verdict.reasons.first() {
+            eprintln!(
+                "  {}: {}",
+                verdict.binary.name,
+                reasons::describe_stale(first)
+            );
+        }
+    }
 }

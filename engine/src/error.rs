@@ -139,7 +139,7 @@ pub enum Error {
         /// The binary.
         binary: String,
         /// What is missing.
-        why: crate::config::Unbuildable,
+        why: crate::observe::host::Unbuildable,
     },
     /// A binary is stale and auto-build is off for it.
     #[error(
@@ -248,8 +248,8 @@ fn first_error(errors: &[String]) -> String {
     }
 }
 
-fn describe_unbuildable(why: &crate::config::Unbuildable) -> String {
-    use crate::config::Unbuildable;
+fn describe_unbuildable(why: &crate::observe::host::Unbuildable) -> String {
+    use crate::observe::host::Unbuildable;
     match why {
         Unbuildable::Os { needs, this } => {
             format!("it builds on {} only, and this is {this}", needs.join(", "))

@@ -1,21 +1,21 @@
 //! The engine of rbee-graph: everything that touches the outside world.
 //!
-//! The [`rbee_graph_model`] crate knows what a workspace looks like; this crate finds out what
-//! changed and what that means:
+//! The [`rbee_graph_model`] crate knows what a workspace looks like and holds the pure
+//! decisions (the path rules); this crate gathers the facts and runs the operations. Its
+//! modules, private, point one way:
 //!
-//! - [`repo`] talks to git through gix (never a `git` process): revisions, merge bases, the
-//!   paths that differ between two commits or between a commit and the working tree.
-//! - [`snapshot`] loads the workspace at one end, from the disk or from any commit (by running
-//!   `cargo metadata` on that commit's manifests, written to a temporary directory).
-//! - [`config`] reads `[workspace.metadata.rbee-graph]`.
-//! - [`rules`] is pure: the path rules of DESIGN.md, from changed paths and lock entries to
-//!   affected packages and binaries, with reasons.
-//! - [`affected()`] puts them together for `rbee-graph affected --base REV`.
-//! - [`explain()`] and [`why()`] tell the whole story behind an answer: every changed path
-//!   with its chain for one binary, or the rule that classifies one path.
-//! - Local mode: [`record`] keeps what a build read, [`freshness`] compares it with now, and
-//!   [`build()`], [`ensure()`] and [`status()`] are the operations: the stale subset built in
-//!   as few cargo runs as the binaries' features allow, under a lock per target directory.
+//! - `ops`: the operations this crate exports. [`affected()`] for `rbee-graph affected --base
+//!   REV` (CI mode); [`status()`], [`build()`] and [`ensure()`] in local mode (each binary
+//!   against the record of its last build); [`explain()`] and [`why()`], the whole story behind
+//!   an answer; [`doctor()`], [`read_maps()`] and [`workspace()`].
+//! - `observe`: is a binary fresh? The full check and the pre-spawn fast path gather facts
+//!   for one decision over a record.
+//! - `records`: what each build read (the record format, its store, the lock, fingerprints of
+//!   inputs, what a cargo run read, read maps).
+//! - `cargo`: cargo's configuration and layout, `cargo metadata` at any revision, the
+//!   toolchain, running builds.
+//! - `git`: the repository through gix (never a `git` process): revisions, merge bases, what
+//!   changed between two commits or between a commit and the working tree.
 //!
 //! # The pre-spawn hook
 //!
@@ -54,51 +54,38 @@
 //! line each, and leaves rendering to the CLI. It logs through `tracing`.
 #![warn(missing_docs)]
 
-pub mod affected;
-mod cargo_config;
-mod cargo_output;
-mod commit_id;
-mod compiled;
-pub mod config;
-mod decide;
-pub mod depinfo;
-pub mod doctor;
+mod cargo;
 mod error;
-pub mod explain;
-mod flags;
-pub mod freshness;
-pub mod inputs;
-mod lock;
-mod metadata_cache;
-mod plan;
-mod profile;
+mod git;
+mod observe;
+mod ops;
 mod progress;
-mod quick;
-pub mod read_map;
-pub mod record;
-pub mod repo;
-pub mod rules;
-mod run;
-pub mod select;
-pub mod snapshot;
-pub mod stamp;
-pub mod toolchain;
-#[cfg(feature = "watch")]
-pub mod watch;
-mod worktree_diff;
+mod records;
+mod stamp;
 
-pub use affected::{
-    AffectedOptions, AffectedReport, Head, IfBaseMissing, ReadMapUse, affected,
+#[cfg(test)]
+mod fuzz;
+
+pub use cargo::flags::{CargoFlags, FeatureRequest};
+pub use cargo::output::CargoOutput;
+pub use cargo::profile::Profile;
+pub use cargo::snapshot::Snapshot;
+pub use error::{Error, Result};
+pub use git::commit_id::CommitId;
+pub use observe::freshness::{StaleReason, Verdict};
+pub use observe::host::Unbuildable;
+pub use ops::affected::{
+    AffectedOptions, AffectedReport, Head, IfBaseMissing, ReadMapUse, SinceBuild, affected,
     affected_since_build,
 };
-pub use cargo_output::CargoOutput;
-pub use commit_id::CommitId;
-pub use config::Unbuildable;
-pub use error::{Error, Result};
-pub use explain::{ExplainOptions, Explanation, PathExplanation, WhyOptions, explain, why};
-pub use flags::{CargoFlags, FeatureRequest};
-pub use plan::{
-    BuildOptions, BuildOutcome, EnsureOptions, StatusOptions, build, build_blocking, ensure,
-    ensure_blocking, status,
+pub use ops::build::{BuildOptions, BuildOutcome, build, build_blocking};
+pub use ops::doctor::{DoctorOptions, DoctorReport, Group, doctor};
+pub use ops::ensure::{EnsureOptions, ensure, ensure_blocking};
+pub use ops::explain::{
+    Against, ExplainOptions, Explanation, PathExplanation, WhyOptions, explain, why,
 };
-pub use profile::Profile;
+pub use ops::status::{StatusOptions, status};
+#[cfg(feature = "watch")]
+pub use ops::watch::{WatchEvent, WatchOptions, watch};
+pub use ops::workspace::{read_maps, workspace};
+pub use records::read_map::{BinaryReads, ReadMaps};

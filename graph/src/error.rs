@@ -13,6 +13,14 @@ pub enum Error {
     /// Packages depend on each other in a cycle through normal or build dependencies.
     #[error("dependency cycle between packages: {}", Names(.0))]
     Cycle(Vec<String>),
+    /// The workspace configuration in `[workspace.metadata.rbee-graph]` is invalid.
+    #[error("invalid configuration `workspace.metadata.rbee-graph.{key}`: {message}")]
+    Config {
+        /// The offending key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The configured spawn edges form a cycle.
     #[error("spawn cycle between binaries: {}", Names(.0))]
     SpawnCycle(Vec<String>),

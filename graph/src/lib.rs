@@ -2,7 +2,7 @@
 //! depend on each other and on external crates, which package owns a path, and in what order
 //! things must be built.
 //!
-//! This crate does no git and no process spawning. It is fed text that somebody else produced:
+//! This crate does no git, no file system and no process spawning. It is fed text that somebody else produced:
 //! the JSON of `cargo metadata --format-version 1 --no-deps` and the contents of `Cargo.lock`.
 //! The engine crate gathers those (from the disk or from any commit) and asks the questions.
 //!
@@ -19,6 +19,10 @@
 //! - [`WorkspaceGraph::owner`] says which package owns a path (the innermost one).
 //! - [`WorkspaceGraph::dependents`] walks the reverse closure, remembering the chain of packages.
 //! - [`WorkspaceGraph::build_order`] is the topological order, dependencies first, ties by name.
+//! - [`WorkspaceGraph::spawn_pairs`] resolves the configured spawn edges (which binary starts
+//!   which), and [`WorkspaceGraph::order_binaries`] puts a spawner before what it spawns.
+//! - [`rules`] are the path rules: from changed paths and lock entries to affected binaries with
+//!   typed reasons, and the configuration they read.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), rbee_graph_model::Error> {
@@ -43,6 +47,8 @@ mod order;
 mod ownership;
 mod package;
 pub mod path;
+pub mod rules;
+mod spawns;
 mod workspace;
 
 pub use closure::Dependents;
@@ -53,3 +59,6 @@ pub use ownership::PathRole;
 pub use package::{Binary, ExternalPackage, Package, Target, TargetKind};
 pub use path::RepoPath;
 pub use workspace::{Node, NodeId, PackageId, WorkspaceGraph};
+
+/// Shorthand for this crate's results.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

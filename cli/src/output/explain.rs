@@ -2,15 +2,14 @@
 
 use std::io::Write;
 
-use rbee_graph_engine::explain::Against;
-use rbee_graph_engine::freshness::StaleReason;
-use rbee_graph_engine::rules::{GlobalRule, IgnoreRule, PathClass, Reason, ReasonKind};
-use rbee_graph_engine::{Explanation, Head, PathExplanation};
+use rbee_graph_engine::{Against, Explanation, Head, PathExplanation, StaleReason};
 use rbee_graph_model::PathRole;
+use rbee_graph_model::rules::{GlobalRule, IgnoreRule, PathClass, Reason};
 use serde::Serialize;
 
 use super::paint::Paint;
-use super::{BinaryJson, ReasonJson, SCHEMA, binary_json, label, reason_json};
+use super::reasons::{self, Cause, ReasonJson};
+use super::{BinaryJson, SCHEMA, binary_json, label};
 use crate::args::ExplainFormat;
 
 #[derive(Serialize)]
@@ -70,7 +69,6 @@ pub fn explain(
 }
 
 fn explain_json(out: &mut impl Write, e: &Explanation) -> anyhow::Result<()> {
-    let reasons: Vec<Reason> = e.reasons.iter().map(StaleReason::to_reason).collect();
     let (against, base, head, profile, recorded_commit) = match &e.against {
         Against::Record { profile, record } => (
             "record",
@@ -100,9 +98,8 @@ fn explain_json(out: &mut impl Write, e: &Explanation) -> anyhow::Result<()> {
         reasons: e
             .reasons
             .iter()
-            .zip(&reasons)
-            .map(|(stale, reason)| ExplainReasonJson {
-                reason: reason_json(reason),
+            .map(|stale| ExplainReasonJson {
+                reason: ReasonJson::of(Cause::of_stale(stale)),
                 cause: cause(stale),
                 variable: match stale {
                     StaleReason::EnvironmentChanged(var) => Some(var.as_str()),
@@ -182,7 +179,7 @@ fn explain_text(out: &mut impl Write, e: &Explanation, paint: Paint) -> anyhow::
     for reason in &e.reasons {
         match reason {
             StaleReason::Input(r) => input_reason(out, r, paint)?,
-            other => writeln!(out, "  {}", other.describe())?,
+            other => writeln!(out, "  {}", reasons::describe_record(other))?,
         }
     }
     Ok(())
@@ -190,31 +187,48 @@ fn explain_text(out: &mut impl Write, e: &Explanation, paint: Paint) -> anyhow::
 
 /// One changed input: what changed, then how it reaches the binary.
 fn input_reason(out: &mut impl Write, r: &Reason, paint: Paint) -> anyhow::Result<()> {
-    let path = paint.yellow(r.path.as_deref().unwrap_or("?"));
-    let package = r.package.as_deref().unwrap_or("?");
-    let chain = r.chain.join(" -> ");
-    match r.kind {
-        ReasonKind::Path => writeln!(out, "  {path} changed, in {package} itself")?,
-        ReasonKind::Dependency => {
-            writeln!(out, "  {path} changed, in {package}")?;
-            writeln!(out, "      {}", paint.dim(&format!("via {chain}")))?;
+    let via = |chain: &[String]| paint.dim(&format!("via {}", chain.join(" -> ")));
+    match r {
+        Reason::Path { path, package } => {
+            writeln!(out, "  {} changed, in {package} itself", paint.yellow(path))?
         }
-        ReasonKind::Lockfile => {
-            writeln!(out, "  {} changed in {path}", paint.yellow(package))?;
-            writeln!(out, "      {}", paint.dim(&format!("via {chain}")))?;
+        Reason::Dependency {
+            path,
+            package,
+            chain,
+        } => {
+            writeln!(out, "  {} changed, in {package}", paint.yellow(path))?;
+            writeln!(out, "      {}", via(chain))?;
         }
-        ReasonKind::Global => writeln!(out, "  {path} changed: every build reads it")?,
-        ReasonKind::Unowned => writeln!(
+        Reason::Lockfile {
+            path,
+            krate: Some(krate),
+            chain,
+        } => {
+            writeln!(out, "  {} changed in {path}", paint.yellow(krate))?;
+            writeln!(out, "      {}", via(chain))?;
+        }
+        Reason::Lockfile {
+            path, krate: None, ..
+        } => writeln!(out, "  {} changed", paint.yellow(path))?,
+        Reason::Global { path } => writeln!(
             out,
-            "  {path} changed: outside every package, and a build script or include_str! may read it"
+            "  {} changed: every build reads it",
+            paint.yellow(path)
         )?,
-        ReasonKind::Record => writeln!(out, "  {}", r.detail.as_deref().unwrap_or(""))?,
-        ReasonKind::Read => writeln!(out, "  {path} changed: its last build read it")?,
-        ReasonKind::UnknownBase => writeln!(
+        Reason::Unowned { path } => writeln!(
             out,
-            "  the base `{}` cannot be compared with",
-            r.detail.as_deref().unwrap_or("?")
+            "  {} changed: outside every package, and a build script or include_str! may read it",
+            paint.yellow(path)
         )?,
+        Reason::Read { path } => writeln!(
+            out,
+            "  {} changed: its last build read it",
+            paint.yellow(path)
+        )?,
+        Reason::UnknownBase { base } => {
+            writeln!(out, "  the base `{base}` cannot be compared with")?
+        }
     }
     Ok(())
 }
@@ -274,7 +288,15 @@ fn why_json(out: &mut impl Write, a: &PathExplanation) -> anyhow::Result<()> {
         globs: None,
         detail: rule_text(&a.class),
         affected_packages: &a.affected.packages,
-        affected_binaries: a.affected.binaries.iter().map(binary_json).collect(),
+        affected_binaries: a
+            .affected
+            .binaries
+            .iter()
+            .map(|b| {
+                let causes: Vec<Cause<'_>> = b.reasons.iter().map(Cause::Rule).collect();
+                binary_json(&b.binary, &causes)
+            })
+            .collect(),
     };
     match &a.class {
         PathClass::Global(rule) => {
@@ -433,10 +455,8 @@ fn why_text(out: &mut impl Write, a: &PathExplanation, paint: Paint) -> anyhow::
     let width = labels.iter().map(String::len).max().unwrap_or(0);
     for (binary, name) in binaries.iter().zip(&labels) {
         let how = match binary.reasons.first() {
-            Some(r) if matches!(r.kind, ReasonKind::Global | ReasonKind::Unowned) => {
-                "every binary".to_owned()
-            }
-            Some(r) => r.chain.join(" -> "),
+            Some(r) if Cause::Rule(r).reaches_everything() => "every binary".to_owned(),
+            Some(r) => r.chain().join(" -> "),
             None => String::new(),
         };
         writeln!(

@@ -11,9 +11,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
-use rbee_graph_engine::rules::spawn_pairs;
-use rbee_graph_engine::snapshot::Snapshot;
-use rbee_graph_engine::{AffectedReport, Head};
+use rbee_graph_engine::{Head, Snapshot};
+
+use super::Answer;
 use rbee_graph_model::{Binary, DepKind, Node, TargetKind};
 use serde::Serialize;
 
@@ -35,22 +35,24 @@ struct Highlight {
 }
 
 impl Highlight {
-    fn of(report: &AffectedReport) -> Highlight {
-        let head = match report.head {
+    fn of(answer: &Answer) -> Highlight {
+        let head = match answer.head() {
             Head::Commit(id) => id.short(),
             Head::Worktree => "working tree".to_owned(),
         };
-        let caption = match report.base {
+        let caption = match answer.base() {
             Some(base) => format!("affected: {}..{head}", base.short()),
-            None => "affected: stale since each binary's last build".to_owned(),
+            None if answer.is_since_build() => {
+                "affected: stale since each binary's last build".to_owned()
+            }
+            None => format!("affected: everything (no usable base)..{head}"),
         };
         Highlight {
-            packages: report.affected.packages.iter().cloned().collect(),
-            binaries: report
-                .affected
-                .binaries
-                .iter()
-                .map(|b| b.binary.clone())
+            packages: answer.packages().iter().cloned().collect(),
+            binaries: answer
+                .binaries()
+                .into_iter()
+                .map(|(b, _)| b.clone())
                 .collect(),
             caption,
         }
@@ -71,7 +73,7 @@ impl Highlight {
 pub fn graph(
     out: &mut impl Write,
     snapshot: &Snapshot,
-    affected: Option<&AffectedReport>,
+    affected: Option<&Answer>,
     format: GraphFormat,
 ) -> anyhow::Result<()> {
     let highlight = affected.map(Highlight::of);
@@ -184,7 +186,7 @@ fn dot(
             )?;
         }
     }
-    for (spawner, spawned) in spawn_pairs(graph, &snapshot.config.spawns) {
+    for (spawner, spawned) in graph.spawn_pairs(&snapshot.config.spawns) {
         writeln!(
             out,
             "    {} -> {} [style=bold, color=\"{SPAWN_COLOUR}\", label=\"spawns\"];",
@@ -275,7 +277,7 @@ fn mermaid(
         }
     }
     let mut spawn_links = Vec::new();
-    for (spawner, spawned) in spawn_pairs(graph, &snapshot.config.spawns) {
+    for (spawner, spawned) in graph.spawn_pairs(&snapshot.config.spawns) {
         if let (Some(a), Some(b)) = (bin_id(&spawner), bin_id(&spawned)) {
             writeln!(out, "    {a} ==>|spawns| {b}")?;
             spawn_links.push(links.to_string());

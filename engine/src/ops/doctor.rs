@@ -7,7 +7,7 @@
 //! history, classifies their changed paths with today's rules and graph (an approximation: a
 //! package added or removed meanwhile, and lock entries, are not looked at), groups the paths
 //! that widened the answer by the outermost directory that holds no package, and checks each
-//! group against the read maps (see [`crate::read_map`]): no recorded build read a file under
+//! group against the read maps (see [`crate::records::read_map`]): no recorded build read a file under
 //! it means `ignore`; some did means `owners`, onto the packages whose binaries read it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,11 +15,11 @@ use std::path::PathBuf;
 
 use rbee_graph_model::{Binary, WorkspaceGraph};
 
-use crate::config::Config;
+use crate::cargo::snapshot;
 use crate::error::{Error, Result};
-use crate::read_map::ReadMaps;
-use crate::rules::{self, Change, Mode, PathClass, PathRules};
-use crate::snapshot;
+use crate::records::read_map::ReadMaps;
+use rbee_graph_model::rules::config::Config;
+use rbee_graph_model::rules::{self, Change, Mode, PathClass, PathRules};
 
 /// What to look at.
 #[derive(Clone, Debug)]

@@ -15,14 +15,15 @@ use gix::ObjectId;
 use rbee_graph_model::path::join;
 use rbee_graph_model::{Binary, DepKind, Lockfile, Node, WorkspaceGraph};
 
-use crate::decide::{Dirty, Facts};
+use crate::cargo::profile::Profile;
+use crate::cargo::snapshot::Worktree;
 use crate::error::Result;
-use crate::inputs::{Content, Input};
-use crate::profile::Profile;
-use crate::record::{Record, RecordStore, Unusable};
-use crate::repo::Repo;
-use crate::rules::{self, Change, Mode, PathRules, Reason, ReasonKind};
-use crate::snapshot::Worktree;
+use crate::git::repo::Repo;
+use crate::observe::decide::{Dirty, Facts};
+use crate::records::format::LockedEntry;
+use crate::records::format::{Record, RecordStore, Unusable};
+use crate::records::inputs::{Content, Input};
+use rbee_graph_model::rules::{self, Change, Mode, PathRules, Reason};
 
 /// Why a binary is stale.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,9 +48,9 @@ pub enum StaleReason {
     /// Other features are asked for than it was built with.
     FeaturesChanged {
         /// The features it was built with.
-        then: crate::flags::FeatureRequest,
+        then: crate::cargo::flags::FeatureRequest,
         /// The features asked for now.
-        now: crate::flags::FeatureRequest,
+        now: crate::cargo::flags::FeatureRequest,
     },
     /// An environment variable cargo reads (or the user's cargo config) changed.
     EnvironmentChanged(String),
@@ -57,66 +58,6 @@ pub enum StaleReason {
     Input(Reason),
     /// The user asked for a rebuild.
     Forced,
-}
-
-impl StaleReason {
-    /// A one-line explanation, for people.
-    pub fn describe(&self) -> String {
-        match self {
-            StaleReason::NoRecord => "never built by rbee-graph".to_owned(),
-            StaleReason::CorruptRecord(e) => format!("its build record is unreadable ({e})"),
-            StaleReason::FutureRecord(v) => {
-                format!("its build record has format {v}, newer than this rbee-graph understands")
-            }
-            StaleReason::ExecutableMissing(p) => format!("{} is missing", p.display()),
-            StaleReason::ExecutableReplaced(p) => {
-                format!("{} was replaced since rbee-graph built it", p.display())
-            }
-            StaleReason::CommitMissing(c) => {
-                format!("the recorded commit {c} is not in the repository (shallow clone or gc)")
-            }
-            StaleReason::OtherWorkspace(root) => format!(
-                "it was last built from {}, which shares the target directory",
-                root.display()
-            ),
-            StaleReason::ToolchainChanged => "the toolchain (rustc -vV) changed".to_owned(),
-            StaleReason::FeaturesChanged { then, now } => format!(
-                "it was built with {}, and {} is asked for",
-                describe_features(then),
-                describe_features(now)
-            ),
-            StaleReason::EnvironmentChanged(var) => format!("{var} changed"),
-            StaleReason::Input(reason) => rules::describe(reason),
-            StaleReason::Forced => "rebuild forced".to_owned(),
-        }
-    }
-}
-
-/// `--features a,b --no-default-features`, or "the default features".
-fn describe_features(request: &crate::flags::FeatureRequest) -> String {
-    let args = request.cargo_args();
-    if args.is_empty() {
-        "the default features".to_owned()
-    } else {
-        format!("`{}`", args.join(" "))
-    }
-}
-
-impl StaleReason {
-    /// The reason in the shape `affected` reports: input changes as they are, everything else
-    /// as a `record` reason with a detail.
-    pub fn to_reason(&self) -> Reason {
-        match self {
-            StaleReason::Input(reason) => reason.clone(),
-            other => Reason {
-                kind: ReasonKind::Record,
-                path: None,
-                package: None,
-                chain: Vec::new(),
-                detail: Some(other.describe()),
-            },
-        }
-    }
 }
 
 /// The verdict for one binary.
@@ -136,7 +77,7 @@ pub struct Verdict {
     pub changed_inputs: Vec<PathBuf>,
     /// Why this machine cannot build it, when the `requires` configuration says so: builds
     /// and cascades leave it alone.
-    pub unbuildable: Option<crate::config::Unbuildable>,
+    pub unbuildable: Option<crate::observe::host::Unbuildable>,
 }
 
 impl Verdict {
@@ -173,7 +114,7 @@ pub struct Checker<'w> {
     toolchain: String,
     triple: String,
     explicit_target: bool,
-    flags: crate::flags::CargoFlags,
+    flags: crate::cargo::flags::CargoFlags,
     environment: BTreeMap<String, String>,
     rules: PathRules,
     lock_path: String,
@@ -188,12 +129,14 @@ impl<'w> Checker<'w> {
     pub fn new(
         worktree: &'w Worktree,
         profile: &Profile,
-        flags: &crate::flags::CargoFlags,
+        flags: &crate::cargo::flags::CargoFlags,
     ) -> Result<Checker<'w>> {
-        let toolchain =
-            crate::toolchain::rustc_version(&worktree.workspace_root, &worktree.state_dir())?;
+        let toolchain = crate::cargo::toolchain::rustc_version(
+            &worktree.workspace_root,
+            &worktree.state_dir(),
+        )?;
         let (triple, explicit_target) =
-            crate::toolchain::build_target(&worktree.workspace_root, &toolchain, flags);
+            crate::cargo::toolchain::build_target(&worktree.workspace_root, &toolchain, flags);
         let graph = &worktree.snapshot.graph;
         let root = graph.workspace_root();
         Ok(Checker {
@@ -204,7 +147,7 @@ impl<'w> Checker<'w> {
             explicit_target,
             flags: flags.clone(),
             toolchain,
-            environment: crate::toolchain::build_environment(),
+            environment: crate::cargo::toolchain::build_environment(),
             rules: PathRules::new(root, &worktree.snapshot.config)?
                 .ignoring_outputs(worktree.target_dir_in_repo()),
             lock_path: join(root, "Cargo.lock"),
@@ -268,7 +211,7 @@ impl<'w> Checker<'w> {
                 return Ok(verdict);
             }
         };
-        let dirty = crate::decide::decide(&record, self)?;
+        let dirty = crate::observe::decide::decide(&record, self)?;
         let mut in_repo = BTreeSet::new();
         let mut outside = BTreeSet::new();
         let mut lock_names = BTreeSet::new();
@@ -332,7 +275,7 @@ impl<'w> Checker<'w> {
 
     /// `path` relative to the repository root, also through symlinks.
     fn repo_relative(&self, path: &Path) -> Option<String> {
-        crate::repo::repo_relative(path, self.repo().workdir())
+        crate::git::repo::repo_relative(path, self.repo().workdir())
     }
 
     /// Reasons for `binary`: changed paths inside the repository through the path rules (with
@@ -358,14 +301,8 @@ impl<'w> Checker<'w> {
             spawns: &BTreeMap::new(),
         };
         let every = rules::reasons_for(&self.rules, &change, binary)?;
-        let covered: BTreeSet<&str> = every.iter().filter_map(|r| r.path.as_deref()).collect();
-        let read = |path: &String| Reason {
-            kind: ReasonKind::Unowned,
-            path: Some(path.clone()),
-            package: None,
-            chain: Vec::new(),
-            detail: None,
-        };
+        let covered: BTreeSet<&str> = every.iter().filter_map(Reason::path).collect();
+        let read = |path: &String| Reason::Unowned { path: path.clone() };
         let uncovered: Vec<Reason> = in_repo
             .iter()
             .filter(|p| !covered.contains(p.as_str()))
@@ -384,16 +321,14 @@ impl<'w> Checker<'w> {
         };
         reasons.extend(uncovered);
         for name in lock_names {
-            reasons.push(Reason {
-                kind: ReasonKind::Lockfile,
-                path: Some(self.lock_path.clone()),
-                package: (!name.is_empty()).then(|| name.clone()),
+            reasons.push(Reason::Lockfile {
+                path: self.lock_path.clone(),
+                krate: (!name.is_empty()).then(|| name.clone()),
                 chain: if name.is_empty() {
                     Vec::new()
                 } else {
                     lock_chain(graph, name, binary)
                 },
-                detail: None,
             });
         }
         Ok(reasons)
@@ -405,7 +340,7 @@ impl Facts for Checker<'_> {
         &self.worktree.workspace_root
     }
 
-    fn flags(&self) -> &crate::flags::CargoFlags {
+    fn flags(&self) -> &crate::cargo::flags::CargoFlags {
         &self.flags
     }
 
@@ -425,7 +360,7 @@ impl Facts for Checker<'_> {
         if let Some(content) = self.contents.get(path) {
             return content.clone();
         }
-        let content = crate::inputs::content_now(path, recorded);
+        let content = crate::records::inputs::content_now(path, recorded);
         self.contents.insert(path.to_owned(), content.clone());
         content
     }
@@ -553,17 +488,6 @@ pub fn lock_entries(
             (format!("{} {} {}", e.name, e.version, e.source), locked)
         })
         .collect()
-}
-
-/// What a record keeps of one lock entry.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LockedEntry {
-    /// The crate name.
-    pub name: String,
-    /// Its registry checksum.
-    pub checksum: Option<String>,
-    /// Its dependencies, as `name version`.
-    pub dependencies: Vec<String>,
 }
 
 /// The chain from external crate `name` to `binary`'s package, when the lock file still has it.

@@ -1,6 +1,8 @@
-//! The rebuild plan and the pre-spawn hook: which requested binaries are stale, building them
-//! in one cargo run under the lock, and recording what was built.
+//! A build about to run: decided again under the lock, split into cargo runs, with everything
+//! the records will say gathered before cargo starts, and written after it finished.
 
+use crate::ops::build::{BuildOutcome, StaleBuild};
+use crate::records::capture::InputCollector;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -8,154 +10,16 @@ use rbee_graph_model::{Binary, WorkspaceGraph};
 
 use std::time::SystemTime;
 
-use crate::cargo_output::CargoOutput;
-use crate::compiled::Compiled;
-use crate::config::Unbuildable;
+use crate::cargo::flags::{CargoFlags, FeatureRequest};
+use crate::cargo::profile::Profile;
+use crate::cargo::run::{self, CargoBuild};
+use crate::cargo::snapshot::{self, Worktree};
 use crate::error::{Error, Result};
-use crate::flags::{CargoFlags, FeatureRequest};
-use crate::freshness::{self, Checker, StaleReason, Verdict};
-use crate::lock::BuildLock;
-use crate::profile::Profile;
-use crate::record::{self, Record};
-use crate::run::{self, CargoBuild};
-use crate::select;
-use crate::snapshot::{self, Worktree};
+use crate::observe::freshness::{self, Checker, StaleReason, Verdict};
+use crate::records::compiled::Compiled;
+use crate::records::format::Record;
+use crate::records::lock::BuildLock;
 use crate::stamp::Stamp;
-
-/// What `build` should build.
-#[derive(Clone, Debug, Default)]
-pub struct BuildOptions {
-    /// The workspace manifest; `None` finds it from the current directory.
-    pub manifest_path: Option<PathBuf>,
-    /// Binary names; none means every binary of the workspace.
-    pub binaries: Vec<String>,
-    /// Look the names up in this package only (cargo's `-p`).
-    pub package: Option<String>,
-    /// Also build this binary and everything it spawns, transitively.
-    pub cascade: Option<String>,
-    /// Rebuild even what is fresh.
-    pub force: bool,
-    /// The profile; `None` is `RBEE_GRAPH_PROFILE`, else the configured one, else `dev`.
-    pub profile: Option<Profile>,
-    /// Cargo's flags: features, target, `--locked`, ...
-    pub cargo: CargoFlags,
-    /// Where cargo's output goes.
-    pub output: CargoOutput,
-}
-
-/// What a build did.
-#[derive(Clone, Debug, Default)]
-pub struct BuildOutcome {
-    /// The binaries that were stale and were built, in build order, with why.
-    pub built: Vec<Verdict>,
-    /// The binaries that were already fresh.
-    pub fresh: Vec<Binary>,
-    /// The binaries this machine cannot build (see the `requires` configuration), left alone.
-    pub skipped: Vec<(Binary, Unbuildable)>,
-    /// Where every requested binary that is fresh now is.
-    pub executables: BTreeMap<Binary, PathBuf>,
-}
-
-/// Builds the stale subset of the requested binaries, in as few cargo runs as their features
-/// allow. Runs on a thread of the engine's, so it works on any async runtime (or executor)
-/// and never blocks the caller's task; see [`build_blocking`] for synchronous callers.
-///
-/// # Errors
-/// [`Error::BuildFailed`] when some binary did not compile; the others are recorded.
-pub async fn build(options: &BuildOptions) -> Result<BuildOutcome> {
-    let options = options.clone();
-    off_thread(move || build_blocking(&options)).await
-}
-
-/// [`build`], on the calling thread (for an `xtask` or a build script).
-pub fn build_blocking(options: &BuildOptions) -> Result<BuildOutcome> {
-    let (targets, profile, state_dir) = {
-        let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-        let graph = &worktree.snapshot.graph;
-        let mut targets = BTreeSet::new();
-        for name in &options.binaries {
-            let binary = select::binary(graph, name, options.package.as_deref())?;
-            // A binary named on its own must be built; one that comes with a cascade or with
-            // "every binary" is skipped where this machine cannot build it.
-            if let Some(why) = worktree.snapshot.config.unbuildable(&binary.name) {
-                return Err(Error::Unbuildable {
-                    binary: binary.name,
-                    why,
-                });
-            }
-            targets.insert(binary);
-        }
-        if let Some(root) = &options.cascade {
-            let root = select::binary(graph, root, options.package.as_deref())?;
-            targets.extend(select::cascade(
-                graph,
-                &worktree.snapshot.config.spawns,
-                &root,
-            ));
-        }
-        if options.binaries.is_empty() && options.cascade.is_none() {
-            targets.extend(
-                graph
-                    .binaries()
-                    .map(|(_, b)| b)
-                    .filter(|b| options.package.as_ref().is_none_or(|p| *p == b.package)),
-            );
-        }
-        let profile = profile(&worktree, options.profile.as_ref());
-        (
-            targets.into_iter().collect::<Vec<_>>(),
-            profile,
-            worktree.state_dir(),
-        )
-    };
-    build_stale(&StaleBuild {
-        manifest_path: options.manifest_path.clone(),
-        state_dir,
-        targets,
-        profile,
-        flags: options.cargo.clone(),
-        output: options.output.clone(),
-        force: options.force,
-    })
-}
-
-/// Runs `work` on a thread of its own and awaits its answer: the engine's work is synchronous
-/// (git, hashing, cargo), and a caller's runtime may have one thread, no IO or time driver,
-/// or not be tokio at all. A oneshot channel needs none of them.
-pub(crate) async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("rbee-graph".to_owned())
-        .spawn(move || {
-            let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
-            let _ = tx.send(answer);
-        });
-    if let Err(e) = spawned {
-        panic!("cannot start a thread for rbee-graph: {e}");
-    }
-    match rx.await {
-        Ok(Ok(answer)) => answer,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => unreachable!("the thread always answers"),
-    }
-}
-
-/// The profile to use for `worktree`; see [`Profile::choose`].
-pub fn profile(worktree: &Worktree, asked: Option<&Profile>) -> Profile {
-    Profile::choose(asked, worktree.snapshot.config.profile.as_deref())
-}
-
-/// A build of the stale subset of some binaries, as `build`, `ensure` and `watch` ask for it.
-#[derive(Clone, Debug)]
-pub(crate) struct StaleBuild {
-    pub manifest_path: Option<PathBuf>,
-    pub state_dir: PathBuf,
-    pub targets: Vec<Binary>,
-    pub profile: Profile,
-    pub flags: CargoFlags,
-    pub output: CargoOutput,
-    pub force: bool,
-}
 
 /// Takes the lock in the state directory, reads the workspace again and decides again what is
 /// stale (another process may have built it meanwhile), builds that, and records it.
@@ -195,14 +59,6 @@ pub(crate) fn build_stale(request: &StaleBuild) -> Result<BuildOutcome> {
     }
 }
 
-fn no_commits() -> Error {
-    Error::UnknownRevision {
-        rev: "HEAD".to_owned(),
-        reason: "the repository has no commits yet; commit once so builds can be recorded"
-            .to_owned(),
-    }
-}
-
 /// What [`Plan::prepare`] found.
 enum Prepared {
     /// Nothing to build.
@@ -226,7 +82,7 @@ struct Plan {
     /// Each stale binary's `required-features`.
     required: BTreeMap<Binary, Vec<String>>,
     outcome: BuildOutcome,
-    store: crate::record::RecordStore,
+    store: crate::records::format::RecordStore,
     compiled: Compiled,
     /// The stat of every input known before cargo started, to tell what moved during the build.
     before: BTreeMap<PathBuf, Stamp>,
@@ -246,7 +102,9 @@ impl Plan {
         let mut outcome = BuildOutcome::default();
         let mut stale = Vec::new();
         for binary in &request.targets {
-            if let Some(why) = worktree.snapshot.config.unbuildable(&binary.name) {
+            if let Some(why) =
+                crate::observe::host::unbuildable(&worktree.snapshot.config, &binary.name)
+            {
                 tracing::info!("skipping {}: this machine cannot build it", binary.name);
                 outcome.skipped.push((binary.clone(), why));
                 continue;
@@ -272,7 +130,7 @@ impl Plan {
             return Ok(Prepared::Fresh(outcome));
         }
         let graph = &worktree.snapshot.graph;
-        let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
+        let pairs = graph.spawn_pairs(&worktree.snapshot.config.spawns);
         let order = graph.order_binaries(stale.iter().map(|v| v.binary.clone()), &pairs)?;
         stale.sort_by_key(|v| order.iter().position(|b| *b == v.binary));
         let output_dir = profile.output_dir(
@@ -281,8 +139,8 @@ impl Plan {
         );
         refuse_same_output(&stale, &output_dir)?;
         for verdict in &stale {
-            let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
-            tracing::info!("{} is stale: {}", verdict.binary.name, why.join("; "));
+            // The outcome carries the reasons for the caller to render; the log names them.
+            tracing::info!(reasons = ?verdict.reasons, "{} is stale", verdict.binary.name);
         }
 
         // What git sees as the build starts: the records compare packages whose build script
@@ -306,7 +164,7 @@ impl Plan {
                 known.extend(record.inputs.keys().cloned());
             }
             let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
-            let sources = crate::depinfo::read(&dep_info).unwrap_or_default();
+            let sources = crate::cargo::depinfo::read(&dep_info).unwrap_or_default();
             if !verdict.knows_what_changed() {
                 // Nothing says which files changed since cargo last built this binary (a plain
                 // `cargo build` did, or none through rbee-graph ever did), and cargo's mtimes may
@@ -365,7 +223,7 @@ impl Plan {
         // A touched file has a new mtime: it must be known as it is now, or it would look
         // edited during the build.
         known.extend(touched.iter().cloned());
-        let before = crate::compiled::stamps(known.iter().map(PathBuf::as_path));
+        let before = crate::records::compiled::stamps(known.iter().map(PathBuf::as_path));
 
         let required: BTreeMap<Binary, Vec<String>> = stale
             .iter()
@@ -447,7 +305,7 @@ impl Plan {
                 continue;
             };
             let read = collector.read_by(binary, &executable);
-            let mut inputs = crate::inputs::Inputs::new();
+            let mut inputs = crate::records::inputs::Inputs::new();
             for path in read
                 .sources
                 .iter()
@@ -456,18 +314,18 @@ impl Plan {
             {
                 inputs
                     .entry(path.clone())
-                    .or_insert_with(|| crate::inputs::fingerprint(path));
+                    .or_insert_with(|| crate::records::inputs::fingerprint(path));
             }
-            crate::inputs::settle(&mut inputs, &self.before, started);
+            crate::records::inputs::settle(&mut inputs, &self.before, started);
             settle_lock_file(&mut inputs, &self.workspace_root, built);
-            crate::inputs::keep_nameable(&mut inputs);
+            crate::records::inputs::keep_nameable(&mut inputs);
             self.compiled.update(
                 read.sources
                     .iter()
                     .filter_map(|path| inputs.get_key_value(path)),
             );
             let record = Record {
-                schema: record::SCHEMA,
+                schema: crate::records::format::SCHEMA,
                 binary: binary.clone(),
                 profile: profile.name().to_owned(),
                 target: self.triple.clone(),
@@ -597,7 +455,7 @@ fn unit_compile_times(deps: &Path, worktree: &Worktree) -> BTreeMap<PathBuf, i12
             continue;
         }
         let written = Stamp::of(&path).mtime_ns;
-        for file in crate::depinfo::read(&path).unwrap_or_default() {
+        for file in crate::cargo::depinfo::read(&path).unwrap_or_default() {
             let file = if file.is_absolute() {
                 file
             } else {
@@ -682,17 +540,21 @@ fn built_in_other_workspace(
 /// elsewhere, or an ignored one that is out of date, is rewritten by the build itself). A lock
 /// file last written before cargo's first message is the one the build used, not an edit
 /// made while it ran.
-fn settle_lock_file(inputs: &mut crate::inputs::Inputs, workspace_root: &Path, built: &run::Built) {
+fn settle_lock_file(
+    inputs: &mut crate::records::inputs::Inputs,
+    workspace_root: &Path,
+    built: &run::Built,
+) {
     let lock = workspace_root.join("Cargo.lock");
     let Some(input) = inputs.get_mut(&lock) else {
         return;
     };
     let written = std::fs::metadata(&lock).and_then(|m| m.modified()).ok();
-    if input.content == crate::inputs::Content::Unsettled
+    if input.content == crate::records::inputs::Content::Unsettled
         && let (Some(written), Some(first)) = (written, built.first_message)
         && written <= first
     {
-        *input = crate::inputs::fingerprint(&lock);
+        *input = crate::records::inputs::fingerprint(&lock);
     }
 }
 
@@ -713,168 +575,6 @@ fn refuse_same_output(stale: &[Verdict], output_dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// What one binary's build read, from cargo's reports of a run.
-struct Read {
-    /// Files from dep-info: sources, `include_str!` files, build scripts and their
-    /// `rerun-if-changed` paths (directories with every file in them). Cargo decides these by
-    /// mtime, so [`Compiled`] keeps them.
-    sources: BTreeSet<PathBuf>,
-    /// Files cargo and rustup read to configure the build: manifests, the lock file,
-    /// configuration and toolchain files, files whose existence makes a target.
-    configuration: BTreeSet<PathBuf>,
-    /// See [`Record::scope`].
-    scope: Vec<String>,
-}
-
-/// Turns a cargo run's reports into each binary's inputs.
-struct InputCollector<'a> {
-    built: &'a run::Built,
-    workdir: &'a Path,
-    workspace_root: &'a Path,
-    /// Outputs and the immutable sources of registry and git dependencies (covered by their
-    /// lock entries) are not inputs.
-    excluded: Vec<PathBuf>,
-    basedir: Option<PathBuf>,
-    /// Sources of units cargo's per-binary dep-info leaves out (vendored and other non-path
-    /// sources outside `$CARGO_HOME`), counted for every binary of the run.
-    others: BTreeSet<PathBuf>,
-}
-
-impl<'a> InputCollector<'a> {
-    fn new(
-        built: &'a run::Built,
-        workdir: &'a Path,
-        workspace_root: &'a Path,
-        target_directory: &Path,
-    ) -> InputCollector<'a> {
-        let mut excluded = vec![target_directory.to_owned()];
-        if let Ok(canonical) = std::fs::canonicalize(target_directory) {
-            excluded.push(canonical);
-        }
-        if let Some(home) = crate::cargo_config::cargo_home() {
-            excluded.push(home.join("registry"));
-            excluded.push(home.join("git"));
-        }
-        let config = crate::cargo_config::CargoConfig::load(workspace_root);
-        let mut collector = InputCollector {
-            built,
-            workdir,
-            workspace_root,
-            excluded,
-            basedir: config.dep_info_basedir(workspace_root),
-            others: BTreeSet::new(),
-        };
-        let mut others = BTreeSet::new();
-        for unit in built.units.iter().filter(|u| !u.is_path) {
-            let Some(dep_info) = &unit.dep_info else {
-                continue;
-            };
-            for file in crate::depinfo::read(dep_info).unwrap_or_default() {
-                let file = collector.absolute(file, unit.manifest.parent());
-                if collector.is_input(&file) {
-                    others.insert(file);
-                }
-            }
-        }
-        collector.others = others;
-        collector
-    }
-
-    /// A dep-info path made absolute: relative paths are relative to `build.dep-info-basedir`
-    /// in cargo's own file, to the package for rustc's.
-    fn absolute(&self, file: PathBuf, package_dir: Option<&Path>) -> PathBuf {
-        if file.is_absolute() {
-            return rbee_graph_model::path::normalize(&file);
-        }
-        let base = self
-            .basedir
-            .as_deref()
-            .or(package_dir)
-            .unwrap_or(self.workspace_root);
-        rbee_graph_model::path::normalize(&base.join(file))
-    }
-
-    fn is_input(&self, path: &Path) -> bool {
-        !self.excluded.iter().any(|dir| path.starts_with(dir))
-    }
-
-    fn read_by(&self, binary: &Binary, executable: &Path) -> Read {
-        let mut sources = BTreeSet::new();
-        let mut configuration = BTreeSet::new();
-        let dir = executable.parent().unwrap_or(executable);
-        let dep_info = dir.join(format!("{}.d", binary.name));
-        match crate::depinfo::read(&dep_info) {
-            Some(files) => {
-                for file in files {
-                    let file = self.absolute(file, None);
-                    if self.is_input(&file) {
-                        sources.insert(file);
-                    }
-                }
-            }
-            // Without cargo's list nothing is known: the record must not say fresh.
-            None => {
-                configuration.insert(dep_info);
-            }
-        }
-        sources.extend(self.others.iter().cloned());
-        // The packages whose units the binary's sources are the roots of.
-        let mut packages: BTreeSet<&Path> = BTreeSet::new();
-        for unit in &self.built.units {
-            if sources.contains(&rbee_graph_model::path::normalize(&unit.src_path))
-                && let Some(dir) = unit.manifest.parent()
-            {
-                packages.insert(dir);
-                configuration.insert(unit.manifest.clone());
-            }
-        }
-        // Files whose appearance makes a target (and so changes what cargo builds).
-        for dir in &packages {
-            for name in ["build.rs", "src/lib.rs", "src/main.rs"] {
-                configuration.insert(dir.join(name));
-            }
-        }
-        let mut scope = Vec::new();
-        for manifest in &self.built.whole_packages {
-            let Some(dir) = Path::new(manifest).parent() else {
-                continue;
-            };
-            if !packages.contains(dir) {
-                continue;
-            }
-            match crate::repo::repo_relative(dir, self.workdir) {
-                Some(rel) if !rel.is_empty() => scope.push(rel),
-                // The root package, or one git cannot see: every file it holds.
-                _ => sources.extend(crate::inputs::files_under(dir).into_iter().filter(|f| {
-                    self.is_input(f) && !f.components().any(|c| c.as_os_str() == ".git")
-                })),
-            }
-        }
-        // Directories (`rerun-if-changed=dir`) stand for every file in them too.
-        let dirs: Vec<PathBuf> = sources.iter().filter(|p| p.is_dir()).cloned().collect();
-        for dir in dirs {
-            sources.extend(
-                crate::inputs::files_under(&dir)
-                    .into_iter()
-                    .filter(|f| self.is_input(f)),
-            );
-        }
-        configuration.insert(self.workspace_root.join("Cargo.toml"));
-        configuration.insert(self.workspace_root.join("Cargo.lock"));
-        configuration.extend(crate::cargo_config::CargoConfig::candidates(
-            self.workspace_root,
-        ));
-        configuration.extend(crate::toolchain::toolchain_files(self.workspace_root));
-        scope.sort();
-        scope.dedup();
-        Read {
-            sources,
-            configuration,
-            scope,
-        }
-    }
-}
-
 fn required_features(worktree: &Worktree, binary: &Binary) -> Vec<String> {
     let graph = &worktree.snapshot.graph;
     graph
@@ -884,224 +584,10 @@ fn required_features(worktree: &Worktree, binary: &Binary) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// What `ensure` should make fresh.
-#[derive(Clone, Debug, Default)]
-pub struct EnsureOptions {
-    /// The workspace manifest; `None` finds it from the current directory.
-    pub manifest_path: Option<PathBuf>,
-    /// The binary to spawn.
-    pub binary: String,
-    /// The package holding it, when its name is not unique.
-    pub package: Option<String>,
-    /// Also make everything it spawns fresh, in the same cargo run.
-    pub cascade: bool,
-    /// The profile; `None` is `RBEE_GRAPH_PROFILE`, else the configured one, else `dev`. A
-    /// daemon that spawns binaries of its own profile passes [`Profile::current`].
-    pub profile: Option<Profile>,
-    /// Cargo's flags: features, target, `--locked`, ...
-    pub cargo: CargoFlags,
-    /// Where cargo's output goes when something must be built.
-    pub output: CargoOutput,
-}
-
-/// The pre-spawn hook: makes sure `binary` (and with `cascade`, everything it spawns) is
-/// fresh, building what is stale, and returns the absolute path to spawn.
-///
-/// When everything is fresh this runs no process at all. Concurrent callers serialise on the
-/// engine's lock; the first builds, the others find the binaries fresh and return at once.
-/// With auto-build off (configuration or `RBEE_GRAPH_AUTO_BUILD=0`), nothing is built: the
-/// path is returned if the binary exists, with a warning when it is stale. Binaries the
-/// cascade reaches that this machine cannot build (the `requires` configuration) are left
-/// alone.
-///
-/// The work runs on a thread of the engine's: any async runtime works (tokio's
-/// `current_thread` without drivers too, or another executor), and the caller's task is never
-/// blocked. [`ensure_blocking`] is the same for synchronous callers.
-pub async fn ensure(options: &EnsureOptions) -> Result<PathBuf> {
-    let options = options.clone();
-    off_thread(move || ensure_blocking(&options)).await
-}
-
-/// [`ensure`], on the calling thread.
-pub fn ensure_blocking(options: &EnsureOptions) -> Result<PathBuf> {
-    if let Some(path) = crate::quick::fresh_path(
-        options.manifest_path.as_deref(),
-        &options.binary,
-        options.package.as_deref(),
-        options.cascade,
-        options.profile.as_ref(),
-        &options.cargo,
-    ) {
-        return Ok(path);
+fn no_commits() -> Error {
+    Error::UnknownRevision {
+        rev: "HEAD".to_owned(),
+        reason: "the repository has no commits yet; commit once so builds can be recorded"
+            .to_owned(),
     }
-    let checked = check_for_ensure(options)?;
-    let mut path = checked.path;
-    if !checked.stale.is_empty() {
-        let outcome = build_stale(&StaleBuild {
-            manifest_path: options.manifest_path.clone(),
-            state_dir: checked.state_dir.clone(),
-            targets: checked.stale.clone(),
-            profile: checked.profile.clone(),
-            flags: options.cargo.clone(),
-            output: options.output.clone(),
-            force: false,
-        })?;
-        if let Some(built) = outcome.executables.get(&checked.binary) {
-            path = Some(built.clone());
-        }
-    }
-    match path {
-        Some(path) => Ok(path),
-        None => {
-            // Auto-build is off for it and it is stale: hand out what exists.
-            if checked.existing.is_file() {
-                if let Some(verdict) = &checked.not_built {
-                    warn_stale(verdict);
-                }
-                Ok(checked.existing)
-            } else {
-                Err(Error::NotBuilt {
-                    binary: checked.binary.name.clone(),
-                })
-            }
-        }
-    }
-}
-
-/// What `ensure` found before building.
-struct EnsureCheck {
-    binary: Binary,
-    profile: Profile,
-    state_dir: PathBuf,
-    /// The binary's path if it is fresh.
-    path: Option<PathBuf>,
-    /// The stale binaries `ensure` may build.
-    stale: Vec<Binary>,
-    /// The asked binary's verdict, when it is stale and auto-build is off for it.
-    not_built: Option<Verdict>,
-    /// Where the asked binary would be.
-    existing: PathBuf,
-}
-
-fn check_for_ensure(options: &EnsureOptions) -> Result<EnsureCheck> {
-    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-    let graph = &worktree.snapshot.graph;
-    let binary = select::binary(graph, &options.binary, options.package.as_deref())?;
-    let targets = if options.cascade {
-        select::cascade(graph, &worktree.snapshot.config.spawns, &binary)
-    } else {
-        vec![binary.clone()]
-    };
-    if let Some(why) = worktree.snapshot.config.unbuildable(&binary.name) {
-        return Err(Error::Unbuildable {
-            binary: binary.name,
-            why,
-        });
-    }
-    let profile = profile(&worktree, options.profile.as_ref());
-    let mut checker = Checker::new(&worktree, &profile, &options.cargo)?;
-    let mut stale = Vec::new();
-    let mut path = None;
-    let mut not_built = None;
-    for target in &targets {
-        if worktree.snapshot.config.unbuildable(&target.name).is_some() {
-            continue;
-        }
-        let verdict = checker.check(target)?;
-        if verdict.is_fresh() {
-            if *target == binary {
-                path = verdict.record.map(|r| r.executable);
-            }
-        } else if auto_build(&worktree, target) {
-            stale.push(target.clone());
-        } else if *target == binary {
-            // Warned about only if there is a binary to hand out after all.
-            not_built = Some(verdict);
-        } else {
-            warn_stale(&verdict);
-        }
-    }
-    let existing = profile
-        .output_dir(
-            &worktree.target_directory,
-            checker.explicit_target().then_some(checker.triple()),
-        )
-        .join(&binary.name);
-    Ok(EnsureCheck {
-        binary,
-        state_dir: worktree.state_dir(),
-        profile,
-        path,
-        stale,
-        not_built,
-        existing,
-    })
-}
-
-fn warn_stale(verdict: &Verdict) {
-    let why: Vec<String> = verdict.reasons.iter().map(StaleReason::describe).collect();
-    tracing::warn!(
-        "{} is stale but auto-build is off: {}",
-        verdict.binary.name,
-        why.join("; ")
-    );
-}
-
-/// Whether `ensure` may build `binary`: `RBEE_GRAPH_AUTO_BUILD` (0/1, false/true, off/on)
-/// overrides the configuration, which defaults to yes.
-fn auto_build(worktree: &Worktree, binary: &Binary) -> bool {
-    if let Ok(value) = std::env::var("RBEE_GRAPH_AUTO_BUILD") {
-        return !matches!(
-            value.trim().to_ascii_lowercase().as_str(),
-            "0" | "false" | "off" | "no"
-        );
-    }
-    let config = &worktree.snapshot.config.auto_build;
-    config
-        .per_binary
-        .get(&binary.name)
-        .copied()
-        .unwrap_or(config.default)
-}
-
-/// What `status` should look at.
-#[derive(Clone, Debug, Default)]
-pub struct StatusOptions {
-    /// The workspace manifest; `None` finds it from the current directory.
-    pub manifest_path: Option<PathBuf>,
-    /// The profile whose records are compared; `None` is `RBEE_GRAPH_PROFILE`, else the
-    /// configured one, else `dev`.
-    pub profile: Option<Profile>,
-    /// Cargo's flags: the features and target a build would be asked for.
-    pub cargo: CargoFlags,
-}
-
-/// Every binary of the workspace with its verdict, in build order. This reads the disk and
-/// hashes what moved, on the calling thread (milliseconds when little changed); from async
-/// code, call it through `spawn_blocking` or your runtime's equivalent.
-pub fn status(options: &StatusOptions) -> Result<(Profile, Vec<Verdict>)> {
-    let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-    let profile = profile(&worktree, options.profile.as_ref());
-    let verdicts = status_in(&worktree, &profile, &options.cargo)?;
-    Ok((profile, verdicts))
-}
-
-/// [`status`] of an already loaded workspace.
-pub fn status_in(
-    worktree: &Worktree,
-    profile: &Profile,
-    flags: &CargoFlags,
-) -> Result<Vec<Verdict>> {
-    let mut checker = Checker::new(worktree, profile, flags)?;
-    let graph = &worktree.snapshot.graph;
-    let pairs = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
-    let binaries = graph.order_binaries(graph.binaries().map(|(_, b)| b), &pairs)?;
-    binaries
-        .iter()
-        .map(|b| {
-            let mut verdict = checker.check(b)?;
-            verdict.unbuildable = worktree.snapshot.config.unbuildable(&b.name);
-            Ok(verdict)
-        })
-        .collect()
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use crate::error::{Error, Result};
+use crate::{Error, Result, WorkspaceGraph};
 
 /// Paths no binary depends on unless a package owns them.
 pub const DEFAULT_IGNORE: &[&str] = &[
@@ -63,58 +63,6 @@ pub struct Requirement {
     /// Programs that must be on `PATH`.
     #[serde(default, deserialize_with = "one_or_many")]
     pub program: Vec<String>,
-}
-
-/// Why this machine cannot build a binary.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unbuildable {
-    /// It builds on these operating systems only.
-    Os {
-        /// The ones that can build it.
-        needs: Vec<String>,
-        /// This one.
-        this: String,
-    },
-    /// This variable is not set.
-    Env(String),
-    /// This program is not on `PATH`.
-    Program(String),
-}
-
-impl Requirement {
-    /// The first condition this machine does not meet.
-    pub fn unmet(&self) -> Option<Unbuildable> {
-        let this = std::env::consts::OS;
-        if !self.os.is_empty() && !self.os.iter().any(|os| os == this) {
-            return Some(Unbuildable::Os {
-                needs: self.os.clone(),
-                this: this.to_owned(),
-            });
-        }
-        if let Some(var) = self
-            .env
-            .iter()
-            .find(|var| std::env::var_os(var).is_none_or(|v| v.is_empty()))
-        {
-            return Some(Unbuildable::Env(var.clone()));
-        }
-        if let Some(program) = self.program.iter().find(|p| !on_path(p)) {
-            return Some(Unbuildable::Program(program.clone()));
-        }
-        None
-    }
-}
-
-/// Whether `program` is an executable file in one of `PATH`'s directories.
-fn on_path(program: &str) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
-    };
-    std::env::split_paths(&path).any(|dir| {
-        std::fs::metadata(dir.join(program))
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    })
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(
@@ -252,60 +200,78 @@ impl Config {
     }
 }
 
-impl Config {
-    /// Why this machine cannot build `binary`, if the `requires` configuration says so.
-    pub fn unbuildable(&self, binary: &str) -> Option<Unbuildable> {
-        self.requires.get(binary)?.unmet()
-    }
+/// A name the configuration uses that the workspace does not have: a typo, or a binary or
+/// package removed since the configuration was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownName {
+    /// The key that names it (`spawns`, `owners`, ...).
+    pub key: &'static str,
+    /// What the key names: a binary or a package.
+    pub what: NameOf,
+    /// The name.
+    pub name: String,
+}
 
-    /// Checks the names the configuration uses against the workspace. A binary or package
-    /// that does not exist (a typo, or one removed since the configuration was written) is
-    /// warned about and otherwise ignored, so that CI keeps working; spawn edges that form a
-    /// cycle are an error, since no build order satisfies them.
-    pub fn check_names(&self, graph: &rbee_graph_model::WorkspaceGraph) -> Result<()> {
+/// What a configured name stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameOf {
+    /// A binary target.
+    Binary,
+    /// A package.
+    Package,
+}
+
+impl Config {
+    /// Checks the names the configuration uses against the workspace. Unknown names are
+    /// returned, for the caller to warn about and otherwise ignore, so that CI keeps working;
+    /// spawn edges that form a cycle are an error, since no build order satisfies them.
+    pub fn check_names(&self, graph: &WorkspaceGraph) -> Result<Vec<UnknownName>> {
         let binaries: std::collections::BTreeSet<String> =
             graph.binaries().map(|(_, b)| b.name).collect();
-        let unknown = |key: &str, what: &str, name: &str| {
-            tracing::warn!(
-                "configuration `workspace.metadata.rbee-graph.{key}` names `{name}`, but the \
-                 workspace has no {what} of that name; ignoring it"
-            );
+        let mut unknown = Vec::new();
+        let mut binary = |key: &'static str, name: &String| {
+            if !binaries.contains(name) {
+                unknown.push(UnknownName {
+                    key,
+                    what: NameOf::Binary,
+                    name: name.clone(),
+                });
+            }
         };
         for (spawner, spawned) in &self.spawns {
             for name in std::iter::once(spawner).chain(spawned) {
-                if !binaries.contains(name) {
-                    unknown("spawns", "binary", name);
-                }
+                binary("spawns", name);
             }
         }
         for name in self.auto_build.per_binary.keys() {
-            if !binaries.contains(name) {
-                unknown("auto-build", "binary", name);
-            }
+            binary("auto-build", name);
         }
         for name in self.requires.keys() {
-            if !binaries.contains(name) {
-                unknown("requires", "binary", name);
-            }
+            binary("requires", name);
         }
-        for name in self.owners.values().flatten() {
+        let owners = self.owners.values().flatten().map(|n| ("owners", n));
+        let test_owners = self
+            .test_owners
+            .values()
+            .flatten()
+            .map(|n| ("test-owners", n));
+        for (key, name) in owners.chain(test_owners) {
             if graph.package_by_name(name).is_none() {
-                unknown("owners", "package", name);
+                unknown.push(UnknownName {
+                    key,
+                    what: NameOf::Package,
+                    name: name.clone(),
+                });
             }
         }
-        for name in self.test_owners.values().flatten() {
-            if graph.package_by_name(name).is_none() {
-                unknown("test-owners", "package", name);
-            }
-        }
-        let pairs = crate::rules::spawn_pairs(graph, &self.spawns);
+        let pairs = graph.spawn_pairs(&self.spawns);
         graph
             .order_binaries(graph.binaries().map(|(_, b)| b), &pairs)
             .map_err(|e| Error::Config {
                 key: "spawns".to_owned(),
                 message: e.to_string(),
             })?;
-        Ok(())
+        Ok(unknown)
     }
 }
 

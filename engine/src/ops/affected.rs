@@ -7,11 +7,14 @@ use gix::ObjectId;
 use rbee_graph_model::Lockfile;
 use rbee_graph_model::path::join;
 
-use crate::commit_id::CommitId;
+use crate::cargo::snapshot::{self, Snapshot};
 use crate::error::{Error, Result};
-use crate::read_map::{ReadMaps, TrustedReads};
-use crate::rules::{self, Affected, Change, Mode, PathRules};
-use crate::snapshot::{self, Snapshot};
+use crate::git::commit_id::CommitId;
+use crate::observe::freshness::{StaleReason, Verdict};
+use crate::ops::status::StatusOptions;
+use crate::records::read_map::{self, ReadMaps};
+use rbee_graph_model::rules::TrustedReads;
+use rbee_graph_model::rules::{self, Affected, Change, Mode, PathRules};
 
 /// What to compare.
 #[derive(Clone, Debug, Default)]
@@ -123,18 +126,14 @@ fn everything_for_unknown_base(options: &AffectedOptions) -> Result<AffectedRepo
         }
         None => (Head::Worktree, worktree.snapshot.graph),
     };
-    let pairs = rules::spawn_pairs(&graph, &worktree.snapshot.config.spawns);
+    let pairs = graph.spawn_pairs(&worktree.snapshot.config.spawns);
     let binaries = graph
         .order_binaries(graph.binaries().map(|(_, b)| b), &pairs)?
         .into_iter()
         .map(|binary| rules::AffectedBinary {
             binary,
-            reasons: vec![rules::Reason {
-                kind: rules::ReasonKind::UnknownBase,
-                path: None,
-                package: None,
-                chain: Vec::new(),
-                detail: Some(options.base.clone()),
+            reasons: vec![rules::Reason::UnknownBase {
+                base: options.base.clone(),
             }],
         })
         .collect();
@@ -280,12 +279,7 @@ impl Comparison {
             if maps.binaries.is_empty() {
                 None
             } else {
-                Some(TrustedReads::check(
-                    &maps,
-                    repo,
-                    &head_snapshot.graph,
-                    base,
-                )?)
+                Some(read_map::trusted(&maps, repo, &head_snapshot.graph, base)?)
             }
         };
         Ok(Comparison {
@@ -325,7 +319,7 @@ impl Comparison {
 /// removed. An edit of an existing `src/lib.rs` changes no target, so the base graph is the
 /// head's and no `cargo metadata` of the base commit is needed.
 fn graph_may_differ(
-    repo: &crate::repo::Repo,
+    repo: &crate::git::repo::Repo,
     base: ObjectId,
     head: &Head,
     paths: &BTreeSet<String>,
@@ -357,7 +351,11 @@ fn graph_may_differ(
     Ok(false)
 }
 
-fn read_lock(repo: &crate::repo::Repo, commit: ObjectId, path: &str) -> Result<Option<Lockfile>> {
+fn read_lock(
+    repo: &crate::git::repo::Repo,
+    commit: ObjectId,
+    path: &str,
+) -> Result<Option<Lockfile>> {
     let Some(bytes) = repo.read_at(commit, path)? else {
         return Ok(None);
     };
@@ -380,26 +378,35 @@ fn no_workspace(rev: &str, root: &str) -> Error {
     }
 }
 
+/// Local mode (`affected` without `--base`): every binary whose build record says it is stale.
+#[derive(Clone, Debug)]
+pub struct SinceBuild {
+    /// Every changed file the verdicts name, sorted.
+    pub changed_paths: Vec<String>,
+    /// The packages the stale binaries belong to or are reached through, in build order.
+    pub packages: Vec<String>,
+    /// The stale binaries, in build order, each with its reasons.
+    pub binaries: Vec<Verdict>,
+}
+
 /// Local mode (`affected` without `--base`): every binary whose build record says it is stale,
-/// with the reasons, as [`crate::plan::status`] decides them.
-pub fn affected_since_build(options: &crate::plan::StatusOptions) -> Result<AffectedReport> {
+/// with the reasons, as [`crate::status`] decides them.
+pub fn affected_since_build(options: &StatusOptions) -> Result<SinceBuild> {
     let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
-    let profile = crate::plan::profile(&worktree, options.profile.as_ref());
-    let verdicts = crate::plan::status_in(&worktree, &profile, &options.cargo)?;
+    let profile = crate::ops::status::profile(&worktree, options.profile.as_ref());
+    let verdicts = crate::ops::status::status_in(&worktree, &profile, &options.cargo)?;
     let mut changed_paths = BTreeSet::new();
     let mut packages = BTreeSet::new();
     let mut binaries = Vec::new();
     for verdict in verdicts.into_iter().filter(|v| !v.is_fresh()) {
         changed_paths.extend(verdict.changed_files.iter().cloned());
-        let reasons: Vec<rules::Reason> = verdict.reasons.iter().map(|r| r.to_reason()).collect();
         packages.insert(verdict.binary.package.clone());
-        for reason in &reasons {
-            packages.extend(reason.chain.iter().cloned());
+        for reason in &verdict.reasons {
+            if let StaleReason::Input(reason) = reason {
+                packages.extend(reason.chain().iter().cloned());
+            }
         }
-        binaries.push(rules::AffectedBinary {
-            binary: verdict.binary,
-            reasons,
-        });
+        binaries.push(verdict);
     }
     let packages = worktree
         .snapshot
@@ -408,11 +415,9 @@ pub fn affected_since_build(options: &crate::plan::StatusOptions) -> Result<Affe
         .map(|(_, p)| p.name.clone())
         .filter(|name| packages.contains(name))
         .collect();
-    Ok(AffectedReport {
-        base: None,
-        head: Head::Worktree,
+    Ok(SinceBuild {
         changed_paths: changed_paths.into_iter().collect(),
-        affected: Affected { packages, binaries },
-        read_maps: None,
+        packages,
+        binaries,
     })
 }

@@ -2,7 +2,7 @@
 //! wants it, artifacts read back from cargo's JSON messages.
 //!
 //! This is synchronous and needs no async runtime: the engine runs it on a thread of its own
-//! (see [`crate::plan`]), so a caller on any runtime, or none, is never blocked or required to
+//! (see [`crate::ops::build`]), so a caller on any runtime, or none, is never blocked or required to
 //! enable a driver.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,10 +13,10 @@ use std::process::Stdio;
 use cargo_metadata::Message;
 use rbee_graph_model::{Binary, WorkspaceGraph};
 
-use crate::cargo_output::CargoOutput;
+use crate::cargo::flags::{CargoFlags, FeatureRequest};
+use crate::cargo::output::CargoOutput;
+use crate::cargo::profile::Profile;
 use crate::error::{Error, Result};
-use crate::flags::{CargoFlags, FeatureRequest};
-use crate::profile::Profile;
 
 /// One `cargo build` of several binaries that share a package selection and a feature request.
 pub struct CargoBuild<'a> {
@@ -197,7 +197,7 @@ pub fn cargo_build(
                     .parent()
                     .map(|d| d.as_std_path().to_owned());
                 let package = dir
-                    .and_then(|d| crate::repo::repo_relative(&d, repo_root))
+                    .and_then(|d| crate::git::repo::repo_relative(&d, repo_root))
                     .and_then(|rel| graph.owner(&rel))
                     .map(|id| graph.package(id).name.clone());
                 if let Some(package) = package {

@@ -21,12 +21,12 @@ use std::time::Duration;
 use rbee_graph_model::Binary;
 use tokio::sync::mpsc;
 
+use crate::cargo::profile::Profile;
+use crate::cargo::snapshot;
 use crate::error::{Error, Result};
-use crate::freshness::{Checker, StaleReason};
-use crate::plan;
-use crate::profile::Profile;
-use crate::select;
-use crate::snapshot;
+use crate::observe::freshness::{Checker, StaleReason};
+use crate::ops::build;
+use crate::ops::select;
 
 /// What to watch.
 #[derive(Clone, Debug)]
@@ -65,7 +65,7 @@ impl Default for WatchOptions {
 }
 
 /// What happened, for the caller to show.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum WatchEvent {
     /// A daemon was started.
     Started {
@@ -76,8 +76,8 @@ pub enum WatchEvent {
     },
     /// Files changed; these daemons are stale and being rebuilt.
     Rebuilding {
-        /// The stale daemons, with why.
-        stale: Vec<(Binary, String)>,
+        /// The stale daemons, with why (most direct reason first).
+        stale: Vec<(Binary, Vec<StaleReason>)>,
     },
     /// A daemon was stopped and started again from its new binary.
     Restarted {
@@ -90,8 +90,8 @@ pub enum WatchEvent {
     },
     /// The rebuild failed; the old daemons keep running.
     BuildFailed {
-        /// The error.
-        message: String,
+        /// Why.
+        error: Error,
     },
     /// A daemon exited on its own.
     Exited {
@@ -119,12 +119,12 @@ pub async fn watch(
         let worktree = snapshot::load_worktree(manifest_path)?;
         let graph = &worktree.snapshot.graph;
         let root = select::binary(graph, &options.root, options.package.as_deref())?;
-        let spawns = crate::rules::spawn_pairs(graph, &worktree.snapshot.config.spawns);
+        let spawns = graph.spawn_pairs(&worktree.snapshot.config.spawns);
         let cascade = graph.order_binaries(
             select::cascade(graph, &worktree.snapshot.config.spawns, &root),
             &spawns,
         )?;
-        let profile = plan::profile(&worktree, options.profile.as_ref());
+        let profile = crate::ops::status::profile(&worktree, options.profile.as_ref());
         let ignored_dirs = [
             worktree.target_directory.clone(),
             worktree.repo.workdir().join(".git"),
@@ -138,7 +138,7 @@ pub async fn watch(
             ignored_dirs,
         )
     };
-    let request = plan::StaleBuild {
+    let request = build::StaleBuild {
         manifest_path: options.manifest_path.clone(),
         state_dir: state_dir.clone(),
         targets: cascade.clone(),
@@ -147,7 +147,7 @@ pub async fn watch(
         output: crate::CargoOutput::Inherit,
         force: false,
     };
-    let outcome = plan::off_thread(move || plan::build_stale(&request)).await?;
+    let outcome = build::off_thread(move || crate::ops::plan::build_stale(&request)).await?;
 
     let mut daemons = BTreeMap::new();
     for binary in &cascade {
@@ -204,7 +204,7 @@ pub async fn watch(
                 // A failed build, or a workspace broken for now (a manifest mid-edit): say so,
                 // keep the daemons running, and try again on the next change.
                 if let Err(e) = result {
-                    on_event(WatchEvent::BuildFailed { message: e.to_string() });
+                    on_event(WatchEvent::BuildFailed { error: e });
                 }
             }
         }
@@ -231,12 +231,7 @@ async fn rebuild(
         for binary in cascade {
             let verdict = checker.check(binary)?;
             if !verdict.is_fresh() {
-                let why = verdict
-                    .reasons
-                    .first()
-                    .map(StaleReason::describe)
-                    .unwrap_or_default();
-                stale.push((binary.clone(), why));
+                stale.push((binary.clone(), verdict.reasons));
             }
         }
         (stale, worktree.state_dir())
@@ -248,7 +243,7 @@ async fn rebuild(
         stale: stale.clone(),
     });
     let binaries: Vec<Binary> = stale.into_iter().map(|(b, _)| b).collect();
-    let request = plan::StaleBuild {
+    let request = build::StaleBuild {
         manifest_path: options.manifest_path.clone(),
         state_dir,
         targets: binaries.clone(),
@@ -257,7 +252,7 @@ async fn rebuild(
         output: crate::CargoOutput::Inherit,
         force: false,
     };
-    let outcome = plan::off_thread(move || plan::build_stale(&request)).await?;
+    let outcome = build::off_thread(move || crate::ops::plan::build_stale(&request)).await?;
     for binary in &binaries {
         let Some(daemon) = daemons.get_mut(binary) else {
             continue;

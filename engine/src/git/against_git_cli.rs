@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use rbee_graph_engine::repo::Repo as GixRepo;
+use crate::git::repo::Repo as GixRepo;
 use rbee_graph_testdata::Repo;
 
 /// xorshift64*: enough randomness for choosing steps, and reproducible from the seed.

@@ -1,6 +1,6 @@
 //! The freshness decision: one function over what a record says and what is observed now,
-//! used by the pre-spawn fast path ([`crate::quick`]) and the full check
-//! ([`crate::freshness::Checker`]) alike. They gather facts differently (the fast path has no
+//! used by the pre-spawn fast path ([`crate::observe::quick`]) and the full check
+//! ([`crate::observe::freshness::Checker`]) alike. They gather facts differently (the fast path has no
 //! graph, so it cannot compare lock entries) but never decide differently.
 //!
 //! The answer is a list of [`Dirty`] reasons in the manner of cargo's `DirtyReason`: which
@@ -9,11 +9,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::cargo::flags::{CargoFlags, FeatureRequest};
 use crate::error::Result;
-use crate::flags::{CargoFlags, FeatureRequest};
-use crate::freshness::LockedEntry;
-use crate::inputs::{self, Content, Input};
-use crate::record::Record;
+use crate::records::format::LockedEntry;
+use crate::records::format::Record;
+use crate::records::inputs::{self, Content, Input};
 use crate::stamp::Stamp;
 
 /// Why a recorded build no longer describes the binary.
@@ -71,7 +71,7 @@ pub(crate) trait Facts {
     fn toolchain(&self) -> &str;
     /// The cargo flags asked for now.
     fn flags(&self) -> &CargoFlags;
-    /// The environment cargo reads, now (see [`crate::toolchain::build_environment`]).
+    /// The environment cargo reads, now (see [`crate::cargo::toolchain::build_environment`]).
     fn environment(&self) -> &BTreeMap<String, String>;
     /// Whether the repository has the commit.
     fn has_commit(&mut self, commit: &str) -> bool;

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use rbee_graph_model::Binary;
 use serde::{Deserialize, Serialize};
 
+use crate::cargo::profile::Profile;
 use crate::error::Result;
-use crate::inputs::Inputs;
-use crate::profile::Profile;
+use crate::records::inputs::Inputs;
 use crate::stamp::{Stamp, write_atomically};
 
 /// The record format this engine writes. A record with a higher number was written by a newer
@@ -34,7 +34,7 @@ pub struct Record {
     /// The features cargo enabled for the binary's package in this build.
     pub features: Vec<String>,
     /// The feature flags the build was given: a request for other features makes it stale.
-    pub feature_request: crate::flags::FeatureRequest,
+    pub feature_request: crate::cargo::flags::FeatureRequest,
     /// The binary's `required-features`, from its manifest at the build.
     pub required_features: Vec<String>,
     /// The directory cargo ran in (the workspace root): where it looked for configuration.
@@ -46,14 +46,14 @@ pub struct Record {
     pub dirty: BTreeMap<String, Option<String>>,
     /// `rustc -vV`.
     pub toolchain: String,
-    /// The environment cargo reads (see [`crate::toolchain::build_environment`]).
+    /// The environment cargo reads (see [`crate::cargo::toolchain::build_environment`]).
     pub environment: BTreeMap<String, String>,
     /// Environment variables the build read through `env!`, `option_env!` or a build
     /// script's `rerun-if-env-changed`, with their values then (`None`: unset).
     #[serde(default)]
     pub env_deps: BTreeMap<String, Option<String>>,
     /// The `Cargo.lock` entries the binary reaches, keyed by `name version source`.
-    pub lock_entries: BTreeMap<String, crate::freshness::LockedEntry>,
+    pub lock_entries: BTreeMap<String, LockedEntry>,
     /// The lock file cargo read; when its content differs, the entries above are compared.
     pub lock_file: PathBuf,
     /// Every file the build read, by the path cargo reported, with its content then: the
@@ -164,6 +164,17 @@ fn safe(name: &str) -> String {
         .collect::<String>()
         .trim_start_matches('.')
         .to_owned()
+}
+
+/// What a record keeps of one lock entry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LockedEntry {
+    /// The crate name.
+    pub name: String,
+    /// Its registry checksum.
+    pub checksum: Option<String>,
+    /// Its dependencies, as `name version`.
+    pub dependencies: Vec<String>,
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub fn cascade(
     spawns: &BTreeMap<String, Vec<String>>,
     root: &Binary,
 ) -> Vec<Binary> {
-    let pairs = crate::rules::spawn_pairs(graph, spawns);
+    let pairs = graph.spawn_pairs(spawns);
     let mut found = BTreeSet::from([root.clone()]);
     let mut queue = vec![root.clone()];
     while let Some(at) = queue.pop() {

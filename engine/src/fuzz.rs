@@ -16,15 +16,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::cargo::{depinfo, toolchain};
+use crate::observe::freshness;
+use crate::ops::select;
+use crate::records::format::LockedEntry;
+use crate::records::format::{self as record, Record, SCHEMA, Unusable};
+use crate::records::inputs::{Content, Input};
+use crate::stamp::Stamp;
 use proptest::prelude::*;
 use proptest::test_runner::{RngAlgorithm, RngSeed};
-use rbee_graph_engine::config::Config;
-use rbee_graph_engine::freshness::LockedEntry;
-use rbee_graph_engine::inputs::{Content, Input};
-use rbee_graph_engine::record::{self, Record, SCHEMA, Unusable};
-use rbee_graph_engine::rules::{self, Change, Mode, PathRules};
-use rbee_graph_engine::stamp::Stamp;
-use rbee_graph_engine::{depinfo, freshness, select, toolchain};
+use rbee_graph_model::rules::{self, Change, Config, Mode, PathRules};
 use rbee_graph_model::{Binary, LockKey, Lockfile, WorkspaceGraph};
 use serde_json::{Value, json};
 
@@ -774,9 +775,6 @@ fn run_affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Option<BT
                     "{:?} twice",
                     binary.binary
                 );
-                for reason in &binary.reasons {
-                    let _ = rules::describe(reason);
-                }
             }
             let packages: BTreeSet<&String> = affected.packages.iter().collect();
             assert_eq!(packages.len(), affected.packages.len(), "a package twice");

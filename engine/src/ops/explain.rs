@@ -6,7 +6,7 @@
 //! the record says (toolchain, environment, no record, ...). [`why()`] tells what one path is
 //! to the workspace: which rule classifies it and which binaries a change to it reaches.
 //!
-//! Both reuse the rules of [`crate::rules`] and the freshness check of [`crate::freshness`];
+//! Both reuse the rules of [`rbee_graph_model::rules`] and the freshness check of [`crate::observe::freshness`];
 //! they decide nothing of their own.
 
 use std::collections::BTreeSet;
@@ -14,13 +14,14 @@ use std::path::{Path, PathBuf};
 
 use rbee_graph_model::Binary;
 
-use crate::affected::{AffectedOptions, Comparison, Head};
+use crate::cargo::profile::Profile;
+use crate::cargo::snapshot;
 use crate::error::{Error, Result};
-use crate::freshness::{Checker, StaleReason};
-use crate::profile::Profile;
-use crate::record::Record;
-use crate::rules::{self, Affected, Change, Mode, PathClass, PathRules};
-use crate::{plan, select, snapshot};
+use crate::observe::freshness::{Checker, StaleReason};
+use crate::ops::affected::{AffectedOptions, Comparison, Head};
+use crate::ops::{select, status};
+use crate::records::format::Record;
+use rbee_graph_model::rules::{self, Affected, Change, Mode, PathClass, PathRules};
 
 /// What `explain` should explain.
 #[derive(Clone, Debug, Default)]
@@ -123,7 +124,7 @@ pub fn explain(options: &ExplainOptions) -> Result<Explanation> {
                 &options.binary,
                 options.package.as_deref(),
             )?;
-            let profile = plan::profile(&worktree, options.profile.as_ref());
+            let profile = status::profile(&worktree, options.profile.as_ref());
             let mut checker = Checker::new(&worktree, &profile, &options.cargo)?;
             checker.every_path();
             let verdict = checker.check(&binary)?;

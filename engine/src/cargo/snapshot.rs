@@ -15,9 +15,9 @@ use cargo_metadata::MetadataCommand;
 use gix::ObjectId;
 use rbee_graph_model::{Lockfile, WorkspaceGraph};
 
-use crate::config::Config;
 use crate::error::{Error, Result, one_line};
-use crate::repo::Repo;
+use crate::git::repo::Repo;
+use rbee_graph_model::rules::config::Config;
 
 /// The workspace at one end.
 pub struct Snapshot {
@@ -237,9 +237,9 @@ fn file_name(path: &str) -> &str {
 
 /// `cargo metadata` for the workspace on disk, from the cache when it is up to date.
 fn cached_metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metadata> {
-    let start = crate::metadata_cache::start_manifest(manifest_path);
+    let start = crate::cargo::layout::start_manifest(manifest_path);
     if let Some(start) = &start
-        && let Some(metadata) = crate::metadata_cache::load(start)
+        && let Some(metadata) = crate::cargo::metadata_cache::load(start)
     {
         return Ok(metadata);
     }
@@ -248,7 +248,7 @@ fn cached_metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metad
         cargo_metadata(manifest_path, "")?
     };
     if let Some(start) = &start {
-        crate::metadata_cache::store(start, &metadata);
+        crate::cargo::metadata_cache::store(start, &metadata);
     }
     Ok(metadata)
 }
@@ -274,7 +274,7 @@ fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metada
             if stderr.contains("is not installed")
                 && std::env::var_os("RUSTUP_TOOLCHAIN").is_none() =>
         {
-            match crate::toolchain::rustup_default_toolchain() {
+            match crate::cargo::toolchain::rustup_default_toolchain() {
                 Some(default) => {
                     tracing::warn!(
                         "{}; reading the workspace with {default} instead",

@@ -102,7 +102,7 @@ pub struct FeatureRequest {
 
 impl FeatureRequest {
     /// The cargo arguments.
-    pub(crate) fn cargo_args(&self) -> Vec<String> {
+    pub fn cargo_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         if !self.features.is_empty() {
             let list: Vec<&str> = self.features.iter().map(String::as_str).collect();

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::Result;
-use crate::inputs::{self, Input, Inputs};
+use crate::records::inputs::{self, Input, Inputs};
 use crate::stamp::write_atomically;
 
 /// The contents cargo last compiled, by source path.

@@ -47,7 +47,7 @@ const LOCATION_ONLY: &[&str] = &[
 
 /// The environment inputs of a build: the variables above that are set. (Cargo's
 /// configuration files, `$CARGO_HOME/config.toml` among them, are input files of every build:
-/// see [`crate::inputs`].)
+/// see [`crate::records::inputs`].)
 pub fn build_environment() -> BTreeMap<String, String> {
     std::env::vars()
         .filter(|(name, _)| {
@@ -64,12 +64,12 @@ pub fn build_environment() -> BTreeMap<String, String> {
 pub fn build_target(
     workspace_root: &Path,
     rustc_version: &str,
-    flags: &crate::flags::CargoFlags,
+    flags: &crate::cargo::flags::CargoFlags,
 ) -> (String, bool) {
     match flags
         .target
         .clone()
-        .or_else(|| crate::cargo_config::CargoConfig::load(workspace_root).build_target())
+        .or_else(|| crate::cargo::config::CargoConfig::load(workspace_root).build_target())
     {
         Some(triple) => (triple, true),
         None => (host_triple(rustc_version).to_owned(), false),

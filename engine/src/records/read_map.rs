@@ -1,13 +1,14 @@
 //! Read maps: what each binary's last build read, for `affected --base`.
 //!
 //! The path rules see paths only. A build record knows every file the build read (see
-//! [`crate::record`]); in CI mode, that list makes two answers precise: a file outside the
+//! [`crate::records::format`]); in CI mode, that list makes two answers precise: a file outside the
 //! binary's packages that it read counts for it (`include_str!("../../other/data.txt")`), and a
 //! file outside every package that no build read counts for none. A map describes the commit
 //! it was made at, so it is trusted for a comparison only if nothing in the binary's scope (the
 //! files it read, every file of the packages it is built from, every manifest and the lock file)
 //! changed between that commit and the base; otherwise that binary falls back to the rules.
 
+use rbee_graph_model::rules::TrustedReads;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ use rbee_graph_model::{Binary, WorkspaceGraph};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::repo::Repo;
+use crate::git::repo::Repo;
 
 /// The format of a read map file.
 pub const SCHEMA: u32 = 1;
@@ -56,13 +57,13 @@ impl ReadMaps {
             let Ok(bytes) = std::fs::read(&file) else {
                 continue;
             };
-            let Ok(record) = crate::record::parse(&bytes) else {
+            let Ok(record) = crate::records::format::parse(&bytes) else {
                 continue;
             };
             let reads: BTreeSet<String> = record
                 .inputs
                 .keys()
-                .filter_map(|path| crate::repo::repo_relative(path, workdir))
+                .filter_map(|path| crate::git::repo::repo_relative(path, workdir))
                 .collect();
             let entry = BinaryReads {
                 name: record.binary.name.clone(),
@@ -126,80 +127,55 @@ impl ReadMaps {
     }
 }
 
-/// The maps a comparison may use: for each binary of the head, what it read, or why its map is
-/// not trusted.
-#[derive(Clone, Debug, Default)]
-pub struct TrustedReads {
-    /// Binaries whose map describes the base, with the files they read.
-    pub trusted: BTreeMap<Binary, BTreeSet<String>>,
-    /// Binaries with a map that does not (their scope changed since it was made).
-    pub untrusted: BTreeSet<Binary>,
-}
-
-impl TrustedReads {
-    /// Checks each map against the repository: trusted when nothing in the binary's scope
-    /// changed between the map's commit and `base`.
-    pub fn check(
-        maps: &ReadMaps,
-        repo: &Repo,
-        graph: &WorkspaceGraph,
-        base: ObjectId,
-    ) -> Result<TrustedReads> {
-        let mut out = TrustedReads::default();
-        let mut changed_since: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
-        for map in &maps.binaries {
-            let binary = Binary {
-                name: map.name.clone(),
-                package: map.package.clone(),
-            };
-            if !graph.binaries().any(|(_, b)| b == binary) {
-                continue;
-            }
-            let changed = changed_since.entry(map.commit.clone()).or_insert_with(|| {
-                let commit = ObjectId::from_hex(map.commit.as_bytes()).ok()?;
-                if !repo.has_commit(commit) {
-                    return None;
-                }
-                repo.changed_between(commit, base).ok()
-            });
-            let trusted = match changed {
-                None => false,
-                Some(changed) => {
-                    let dirs = package_dirs(graph, &binary);
-                    let in_scope = |path: &String| {
-                        map.reads.contains(path)
-                            || path == "Cargo.lock"
-                            || path.ends_with("/Cargo.lock")
-                            || path == "Cargo.toml"
-                            || path.ends_with("/Cargo.toml")
-                            || dirs
-                                .iter()
-                                .any(|d| d.is_empty() || rbee_graph_model::path::is_within(path, d))
-                    };
-                    !changed.iter().any(in_scope) && !map.dirty.iter().any(in_scope)
-                }
-            };
-            if trusted {
-                out.trusted.insert(binary, map.reads.clone());
-            } else {
-                out.untrusted.insert(binary);
-            }
+/// Checks each map against the repository: trusted when nothing in the binary's scope changed
+/// between the map's commit and `base`.
+pub fn trusted(
+    maps: &ReadMaps,
+    repo: &Repo,
+    graph: &WorkspaceGraph,
+    base: ObjectId,
+) -> Result<TrustedReads> {
+    let mut out = TrustedReads::default();
+    let mut changed_since: HashMap<String, Option<BTreeSet<String>>> = HashMap::new();
+    for map in &maps.binaries {
+        let binary = Binary {
+            name: map.name.clone(),
+            package: map.package.clone(),
+        };
+        if !graph.binaries().any(|(_, b)| b == binary) {
+            continue;
         }
-        Ok(out)
+        let changed = changed_since.entry(map.commit.clone()).or_insert_with(|| {
+            let commit = ObjectId::from_hex(map.commit.as_bytes()).ok()?;
+            if !repo.has_commit(commit) {
+                return None;
+            }
+            repo.changed_between(commit, base).ok()
+        });
+        let trusted = match changed {
+            None => false,
+            Some(changed) => {
+                let dirs = package_dirs(graph, &binary);
+                let in_scope = |path: &String| {
+                    map.reads.contains(path)
+                        || path == "Cargo.lock"
+                        || path.ends_with("/Cargo.lock")
+                        || path == "Cargo.toml"
+                        || path.ends_with("/Cargo.toml")
+                        || dirs
+                            .iter()
+                            .any(|d| d.is_empty() || rbee_graph_model::path::is_within(path, d))
+                };
+                !changed.iter().any(in_scope) && !map.dirty.iter().any(in_scope)
+            }
+        };
+        if trusted {
+            out.trusted.insert(binary, map.reads.clone());
+        } else {
+            out.untrusted.insert(binary);
+        }
     }
-
-    /// Whether `binary` has a trusted map.
-    pub fn knows(&self, binary: &Binary) -> bool {
-        self.trusted.contains_key(binary)
-    }
-
-    /// The binaries whose trusted map lists `path`.
-    pub fn readers<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Binary> + 'a {
-        self.trusted
-            .iter()
-            .filter(move |(_, reads)| reads.contains(path))
-            .map(|(b, _)| b)
-    }
+    Ok(out)
 }
 
 /// The repository-relative directories of every local package `binary` is built from.

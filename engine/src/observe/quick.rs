@@ -3,7 +3,7 @@
 //! Every record lists every input its build read. When none differs from what the build saw
 //! (stat first, hash only what moved), and the toolchain, the environment and the binary file
 //! are as recorded, the binary is fresh: the same decision as the full check
-//! ([`crate::decide`]). So this path reads the root manifest (for the profile and the
+//! ([`crate::observe::decide`]). So this path reads the root manifest (for the profile and the
 //! cascade), the cached `rustc -vV`, the records, and stats the inputs; git is asked only
 //! about the packages whose build script names no `rerun-if-changed`. No cargo, no rustc, no
 //! graph: a changed lock file goes to the full check, which compares the entries.
@@ -17,14 +17,14 @@ use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
 
-use crate::config::Config;
-use crate::decide::Facts;
-use crate::flags::CargoFlags;
-use crate::freshness::{LockedEntry, ScopeCache};
-use crate::metadata_cache;
-use crate::profile::Profile;
-use crate::record::{self, Record};
-use crate::repo::Repo;
+use crate::cargo::flags::CargoFlags;
+use crate::cargo::profile::Profile;
+use crate::git::repo::Repo;
+use crate::observe::decide::Facts;
+use crate::observe::freshness::ScopeCache;
+use crate::records::format::LockedEntry;
+use crate::records::format::Record;
+use rbee_graph_model::rules::config::Config;
 
 /// The path of `binary` (and, with `cascade`, of everything it spawns, all fresh), if every one
 /// of them is certainly fresh; `None` when the full check must decide.
@@ -36,9 +36,9 @@ pub fn fresh_path(
     asked_profile: Option<&Profile>,
     flags: &CargoFlags,
 ) -> Option<PathBuf> {
-    let start = metadata_cache::start_manifest(manifest_path)?;
-    let root = metadata_cache::workspace_root(&start)?;
-    let manifest = metadata_cache::read_toml(&root.join("Cargo.toml"))?;
+    let start = crate::cargo::layout::start_manifest(manifest_path)?;
+    let root = crate::cargo::layout::workspace_root(&start)?;
+    let manifest = crate::cargo::layout::read_toml(&root.join("Cargo.toml"))?;
     let metadata = manifest.get("workspace").and_then(|w| w.get("metadata"));
     let config = match metadata {
         Some(metadata) => {
@@ -47,9 +47,9 @@ pub fn fresh_path(
         None => Config::default(),
     };
     let profile = Profile::choose(asked_profile, config.profile.as_deref());
-    let state_dir = metadata_cache::target_directory(&root).join("rbee-graph");
-    let toolchain = crate::toolchain::rustc_version(&root, &state_dir).ok()?;
-    let (triple, _) = crate::toolchain::build_target(&root, &toolchain, flags);
+    let state_dir = crate::cargo::layout::target_directory(&root).join("rbee-graph");
+    let toolchain = crate::cargo::toolchain::rustc_version(&root, &state_dir).ok()?;
+    let (triple, _) = crate::cargo::toolchain::build_target(&root, &toolchain, flags);
     let records_dir = state_dir.join("records").join(&triple).join(profile.name());
 
     let mut names = vec![binary.to_owned()];
@@ -70,14 +70,17 @@ pub fn fresh_path(
         repo: Repo::discover(&root).ok()?,
         workspace_root: root,
         toolchain,
-        environment: crate::toolchain::build_environment(),
+        environment: crate::cargo::toolchain::build_environment(),
         scopes: ScopeCache::default(),
     };
     let mut path = None;
     for (i, name) in names.iter().enumerate() {
         // Only the asked binary may be pinned to a package; spawned ones are found by name.
         let record = find_record(&records_dir, name, if i == 0 { package } else { None })?;
-        if !crate::decide::decide(&record, &mut facts).ok()?.is_empty() {
+        if !crate::observe::decide::decide(&record, &mut facts)
+            .ok()?
+            .is_empty()
+        {
             return None;
         }
         if i == 0 {
@@ -147,6 +150,6 @@ fn find_record(records_dir: &Path, name: &str, package: Option<&str>) -> Option<
             first
         }
     };
-    let record = record::parse(&std::fs::read(path).ok()?).ok()?;
+    let record = crate::records::format::parse(&std::fs::read(path).ok()?).ok()?;
     (record.binary.name == name).then_some(record)
 }

@@ -22,7 +22,7 @@ use gix::bstr::{BStr, ByteSlice};
 use rbee_graph_model::path::is_within;
 
 use crate::error::{Error, Result};
-use crate::repo::Repo;
+use crate::git::repo::Repo;
 
 impl Repo {
     /// Every path whose content on disk differs from `commit` (deleted and untracked files
@@ -363,7 +363,7 @@ fn entry_now(
     if entry.stat.matches(&stat, options) && !entry.stat.is_racy(index.timestamp(), options) {
         return Ok(Some(entry.id));
     }
-    crate::repo::hash_file(&full, hash)
+    crate::git::repo::hash_file(&full, hash)
 }
 
 /// `lstat` for index entries, which come sorted by path: the directory of the previous entry
