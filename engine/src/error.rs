@@ -139,7 +139,7 @@ pub enum Error {
         /// The binary.
         binary: String,
         /// What is missing.
-        why: crate::observe::host::Unbuildable,
+        why: rbee_graph_model::rules::config::Unbuildable,
     },
     /// A binary is stale and auto-build is off for it.
     #[error(
@@ -248,8 +248,8 @@ fn first_error(errors: &[String]) -> String {
     }
 }
 
-fn describe_unbuildable(why: &crate::observe::host::Unbuildable) -> String {
-    use crate::observe::host::Unbuildable;
+fn describe_unbuildable(why: &rbee_graph_model::rules::config::Unbuildable) -> String {
+    use rbee_graph_model::rules::config::Unbuildable;
     match why {
         Unbuildable::Os { needs, this } => {
             format!("it builds on {} only, and this is {this}", needs.join(", "))

@@ -73,19 +73,20 @@ pub use cargo::snapshot::Snapshot;
 pub use error::{Error, Result};
 pub use git::commit_id::CommitId;
 pub use observe::freshness::{StaleReason, Verdict};
-pub use observe::host::Unbuildable;
 pub use ops::affected::{
     AffectedOptions, AffectedReport, Head, IfBaseMissing, ReadMapUse, SinceBuild, affected,
     affected_since_build,
 };
-pub use ops::build::{BuildOptions, BuildOutcome, build, build_blocking};
+pub use ops::build::{BuildOptions, build, build_blocking};
 pub use ops::doctor::{DoctorOptions, DoctorReport, Group, doctor};
 pub use ops::ensure::{EnsureOptions, ensure, ensure_blocking};
 pub use ops::explain::{
     Against, ExplainOptions, Explanation, PathExplanation, WhyOptions, explain, why,
 };
+pub use ops::plan::BuildOutcome;
 pub use ops::status::{StatusOptions, status};
 #[cfg(feature = "watch")]
 pub use ops::watch::{WatchEvent, WatchOptions, watch};
 pub use ops::workspace::{read_maps, workspace};
+pub use rbee_graph_model::rules::config::Unbuildable;
 pub use records::read_map::{BinaryReads, ReadMaps};

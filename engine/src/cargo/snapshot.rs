@@ -8,6 +8,7 @@
 //! paths (`[[bin]] path = ...`) need not exist for `cargo metadata`, so only the files cargo's
 //! target auto-discovery looks for are written.
 
+use rbee_graph_model::rules::config::NameOf;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -127,7 +128,19 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
     };
     let target_directory = metadata.target_directory.clone().into_std_path_buf();
     let snapshot = Snapshot::new(metadata, lock, repo.workdir().to_owned())?;
-    snapshot.config.check_names(&snapshot.graph)?;
+    for unknown in snapshot.config.check_names(&snapshot.graph)? {
+        // Warned about and otherwise ignored, so that CI keeps working.
+        let what = match unknown.what {
+            NameOf::Binary => "binary",
+            NameOf::Package => "package",
+        };
+        tracing::warn!(
+            "configuration `workspace.metadata.rbee-graph.{}` names `{}`, but the workspace has \
+             no {what} of that name; ignoring it",
+            unknown.key,
+            unknown.name
+        );
+    }
     Ok(Worktree {
         snapshot,
         target_directory,

@@ -77,7 +77,7 @@ pub struct Verdict {
     pub changed_inputs: Vec<PathBuf>,
     /// Why this machine cannot build it, when the `requires` configuration says so: builds
     /// and cascades leave it alone.
-    pub unbuildable: Option<crate::observe::host::Unbuildable>,
+    pub unbuildable: Option<rbee_graph_model::rules::config::Unbuildable>,
 }
 
 impl Verdict {

@@ -2,23 +2,7 @@
 //! environment variables, programs on `PATH`) checked against the machine.
 
 use rbee_graph_model::rules::Config;
-use rbee_graph_model::rules::config::Requirement;
-
-/// Why this machine cannot build a binary.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Unbuildable {
-    /// It builds on these operating systems only.
-    Os {
-        /// The ones that can build it.
-        needs: Vec<String>,
-        /// This one.
-        this: String,
-    },
-    /// This variable is not set.
-    Env(String),
-    /// This program is not on `PATH`.
-    Program(String),
-}
+use rbee_graph_model::rules::config::{Requirement, Unbuildable};
 
 /// Why this machine cannot build `binary`, if the `requires` configuration says so.
 pub(crate) fn unbuildable(config: &Config, binary: &str) -> Option<Unbuildable> {

@@ -1,20 +1,16 @@
 //! `build`: the stale subset of the requested binaries, built in as few cargo runs as their
 //! features allow, under the lock of the target directory, and recorded.
 
-use crate::ops::plan::build_stale;
+use crate::ops::plan::{BuildOutcome, StaleBuild, build_stale};
 use crate::ops::status::profile;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-
-use rbee_graph_model::Binary;
 
 use crate::cargo::flags::CargoFlags;
 use crate::cargo::output::CargoOutput;
 use crate::cargo::profile::Profile;
 use crate::cargo::snapshot::{self};
 use crate::error::{Error, Result};
-use crate::observe::freshness::Verdict;
-use crate::observe::host::Unbuildable;
 use crate::ops::select;
 
 /// What `build` should build.
@@ -36,19 +32,6 @@ pub struct BuildOptions {
     pub cargo: CargoFlags,
     /// Where cargo's output goes.
     pub output: CargoOutput,
-}
-
-/// What a build did.
-#[derive(Clone, Debug, Default)]
-pub struct BuildOutcome {
-    /// The binaries that were stale and were built, in build order, with why.
-    pub built: Vec<Verdict>,
-    /// The binaries that were already fresh.
-    pub fresh: Vec<Binary>,
-    /// The binaries this machine cannot build (see the `requires` configuration), left alone.
-    pub skipped: Vec<(Binary, Unbuildable)>,
-    /// Where every requested binary that is fresh now is.
-    pub executables: BTreeMap<Binary, PathBuf>,
 }
 
 /// Builds the stale subset of the requested binaries, in as few cargo runs as their features
@@ -135,16 +118,4 @@ pub(crate) async fn off_thread<T: Send + 'static>(work: impl FnOnce() -> T + Sen
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
         Err(_) => unreachable!("the thread always answers"),
     }
-}
-
-/// A build of the stale subset of some binaries, as `build`, `ensure` and `watch` ask for it.
-#[derive(Clone, Debug)]
-pub(crate) struct StaleBuild {
-    pub manifest_path: Option<PathBuf>,
-    pub state_dir: PathBuf,
-    pub targets: Vec<Binary>,
-    pub profile: Profile,
-    pub flags: CargoFlags,
-    pub output: CargoOutput,
-    pub force: bool,
 }

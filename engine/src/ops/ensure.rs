@@ -1,8 +1,8 @@
 //! `ensure`: the pre-spawn hook. A fresh binary's path, building it (and with a cascade,
 //! everything it spawns) when it is stale.
 
-use crate::ops::build::{StaleBuild, off_thread};
-use crate::ops::plan::build_stale;
+use crate::ops::build::off_thread;
+use crate::ops::plan::{StaleBuild, build_stale};
 use crate::ops::status::profile;
 use std::path::PathBuf;
 

@@ -1,8 +1,9 @@
 //! A build about to run: decided again under the lock, split into cargo runs, with everything
 //! the records will say gathered before cargo starts, and written after it finished.
 
-use crate::ops::build::{BuildOutcome, StaleBuild};
+use crate::cargo::output::CargoOutput;
 use crate::records::capture::InputCollector;
+use rbee_graph_model::rules::config::Unbuildable;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,31 @@ use crate::records::compiled::Compiled;
 use crate::records::format::Record;
 use crate::records::lock::BuildLock;
 use crate::stamp::Stamp;
+
+/// What a build did.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOutcome {
+    /// The binaries that were stale and were built, in build order, with why.
+    pub built: Vec<Verdict>,
+    /// The binaries that were already fresh.
+    pub fresh: Vec<Binary>,
+    /// The binaries this machine cannot build (see the `requires` configuration), left alone.
+    pub skipped: Vec<(Binary, Unbuildable)>,
+    /// Where every requested binary that is fresh now is.
+    pub executables: BTreeMap<Binary, PathBuf>,
+}
+
+/// A build of the stale subset of some binaries, as `build`, `ensure` and `watch` ask for it.
+#[derive(Clone, Debug)]
+pub(crate) struct StaleBuild {
+    pub manifest_path: Option<PathBuf>,
+    pub state_dir: PathBuf,
+    pub targets: Vec<Binary>,
+    pub profile: Profile,
+    pub flags: CargoFlags,
+    pub output: CargoOutput,
+    pub force: bool,
+}
 
 /// Takes the lock in the state directory, reads the workspace again and decides again what is
 /// stale (another process may have built it meanwhile), builds that, and records it.

@@ -138,7 +138,7 @@ pub async fn watch(
             ignored_dirs,
         )
     };
-    let request = build::StaleBuild {
+    let request = crate::ops::plan::StaleBuild {
         manifest_path: options.manifest_path.clone(),
         state_dir: state_dir.clone(),
         targets: cascade.clone(),
@@ -243,7 +243,7 @@ async fn rebuild(
         stale: stale.clone(),
     });
     let binaries: Vec<Binary> = stale.into_iter().map(|(b, _)| b).collect();
-    let request = build::StaleBuild {
+    let request = crate::ops::plan::StaleBuild {
         manifest_path: options.manifest_path.clone(),
         state_dir,
         targets: binaries.clone(),

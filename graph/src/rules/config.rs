@@ -65,6 +65,22 @@ pub struct Requirement {
     pub program: Vec<String>,
 }
 
+/// Why this machine cannot build a binary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unbuildable {
+    /// It builds on these operating systems only.
+    Os {
+        /// The ones that can build it.
+        needs: Vec<String>,
+        /// This one.
+        this: String,
+    },
+    /// This variable is not set.
+    Env(String),
+    /// This program is not on `PATH`.
+    Program(String),
+}
+
 fn one_or_many<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> std::result::Result<Vec<String>, D::Error> {
