@@ -31,8 +31,8 @@ use serde_json::{Value, json};
 
 const METADATA: &str = include_str!("../../testdata/metadata/rbee.json");
 const LOCK: &str = include_str!("../../testdata/repos/rbee/Cargo.lock");
-/// The fixture's workspace root, as recorded in `rbee.json`.
-const ROOT: &str = "/work/main/testdata/repos/rbee";
+/// The fixture's workspace root as recorded in `rbee.json`: a fake one, the same on every machine.
+const ROOT: &str = "/repo";
 
 /// `cases` cases (or `PROPTEST_CASES`), a fixed seed (or `PROPTEST_RNG_SEED`), no files.
 fn config(cases: u32) -> ProptestConfig {

@@ -24,16 +24,51 @@
 //! - [`rules`] are the path rules: from changed paths and lock entries to affected binaries with
 //!   typed reasons, and the configuration they read.
 //!
-//! ```no_run
+//! The rbee fixture (`testdata/repos/rbee`), from the `cargo metadata` output committed in
+//! `testdata/metadata/rbee.json`, whose workspace root is recorded as `/repo`:
+//!
+//! ```
+//! use std::path::Path;
+//!
+//! use rbee_graph_model::{DepKind, Lockfile, PathRole, WorkspaceGraph};
+//!
 //! # fn main() -> Result<(), rbee_graph_model::Error> {
-//! let metadata = std::fs::read_to_string("testdata/metadata/rbee.json").unwrap();
-//! let lock = std::fs::read_to_string("testdata/repos/rbee/Cargo.lock").unwrap();
-//! let lock = rbee_graph_model::Lockfile::parse(&lock)?;
-//! let repo_root = std::path::Path::new("/repo");
-//! let graph = rbee_graph_model::WorkspaceGraph::from_metadata_json(&metadata, Some(&lock), repo_root)?;
-//! for package in graph.build_order() {
-//!     println!("{}", graph.package(package).name);
-//! }
+//! # let testdata = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata");
+//! let metadata = std::fs::read_to_string(format!("{testdata}/metadata/rbee.json")).unwrap();
+//! let lock = std::fs::read_to_string(format!("{testdata}/repos/rbee/Cargo.lock")).unwrap();
+//! let lock = Lockfile::parse(&lock)?;
+//! // The repository root: every path the graph hands out is relative to it.
+//! let graph = WorkspaceGraph::from_metadata_json(&metadata, Some(&lock), Path::new("/repo"))?;
+//!
+//! // Which package owns a changed file, and what the file is to it.
+//! let path = "libs/narration-core/src/fmt.rs";
+//! let owner = graph.owner(path).expect("inside a package");
+//! assert_eq!(graph.package(owner).name, "narration-core");
+//! assert_eq!(graph.role_of(owner, path), PathRole::Package);
+//! assert_eq!(graph.owner("shared/prompts.txt"), None); // outside every package
+//!
+//! // Who depends on it through normal and build edges, with the shortest chain to each.
+//! let dependents = graph.dependents(owner, DepKind::reaches_binaries);
+//! let queen = graph.package_by_name("queen-rbee").unwrap();
+//! let chain = dependents.chain(queen).unwrap();
+//! let chain: Vec<&str> = chain.into_iter().map(|id| graph.name(id)).collect();
+//! assert_eq!(chain, ["narration-core", "queen-rbee"]);
+//!
+//! // The binaries a change to it reaches, in build order (dependencies first).
+//! let reached: Vec<String> = graph
+//!     .binaries()
+//!     .filter(|(package, _)| dependents.contains(*package))
+//!     .map(|(_, binary)| binary.name)
+//!     .collect();
+//! assert_eq!(
+//!     reached,
+//!     ["llm-worker-rbee", "queen-rbee", "hive-check", "hive-probe", "rbee-hive", "rbee-keeper"]
+//! );
+//!
+//! // Every package in build order: each after what it depends on, ties by name.
+//! let order: Vec<&str> = graph.build_order().map(|id| graph.name(id)).collect();
+//! let at = |name: &str| order.iter().position(|n| *n == name).unwrap();
+//! assert!(at("narration-core") < at("job-server") && at("job-server") < at("queen-rbee"));
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]

@@ -1,6 +1,6 @@
 //! The model, checked against the `cargo metadata` output of the rbee fixture
-//! (`testdata/metadata/rbee.json`, regenerate with
-//! `cargo metadata --no-deps --format-version 1 --manifest-path testdata/repos/rbee/Cargo.toml`).
+//! (`testdata/metadata/rbee.json`, with the fixture's root rewritten to `/repo`; regenerate it
+//! with `RBEE_GRAPH_BLESS=1 cargo test -p rbee-graph-testdata --test metadata`).
 
 use std::path::Path;
 
