@@ -313,6 +313,7 @@ pub enum StatusFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("highlight").args(["affected", "only_affected"]).multiple(true)))]
 pub struct GraphArgs {
     #[command(flatten)]
     pub workspace: WorkspaceArgs,
@@ -320,11 +321,16 @@ pub struct GraphArgs {
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
     /// Highlight the affected packages and binaries: since --base, or without it, the stale
-    /// ones (since each binary was built).
+    /// ones (since each binary was built). The changes that caused them are drawn as cause
+    /// nodes, with an edge to what each reaches first.
     #[arg(long)]
     pub affected: bool,
-    /// Compare from the merge base of REV and the head (with --affected).
-    #[arg(long, value_name = "REV", requires = "affected")]
+    /// Draw only the affected packages and binaries and the changes that caused them
+    /// (implies --affected).
+    #[arg(long)]
+    pub only_affected: bool,
+    /// Compare from the merge base of REV and the head (with --affected or --only-affected).
+    #[arg(long, value_name = "REV", requires = "highlight")]
     pub base: Option<String>,
     /// The head commit [default: the working tree, uncommitted changes included].
     #[arg(long, value_name = "REV", requires = "base")]

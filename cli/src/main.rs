@@ -155,8 +155,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output::status(&mut out, &profile, &verdicts, args.format)?;
         }
         Command::Graph(args) => {
+            if args.only_affected && args.format == args::GraphFormat::Json {
+                anyhow::bail!(
+                    "--only-affected draws a picture (--format dot, mermaid or svg); \
+                     --format json --affected lists every package with the affected ones"
+                );
+            }
             let workspace = rbee_graph_engine::workspace(args.workspace.manifest_path.as_deref())?;
-            let affected = match (args.affected, args.base) {
+            let affected = match (args.affected || args.only_affected, args.base) {
                 (false, _) => None,
                 (true, Some(base)) => Some(output::Answer::Revisions(rbee_graph_engine::affected(
                     &AffectedOptions {
@@ -175,7 +181,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     })?,
                 )),
             };
-            output::graph(&mut out, &workspace, affected.as_ref(), args.format)?;
+            output::graph(
+                &mut out,
+                &workspace,
+                affected.as_ref(),
+                args.only_affected,
+                args.format,
+            )?;
         }
         Command::Explain(args) => {
             let explanation = rbee_graph_engine::explain(&ExplainOptions {

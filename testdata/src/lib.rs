@@ -39,6 +39,13 @@
 //!   Outside every package: `README.md`, `LICENSE`, `docs/guide.md`, `.github/workflows/ci.yml`
 //!   (all ignored by default) and `shared/prompts.txt` (unowned). `Cargo.lock` is a real lock file
 //!   with three crates.io entries: `itoa`, `cfg-if` and `fastrand`.
+//! - `dep-kinds`: one edge of each kind and of several at once, in three directories.
+//!   `apps/kinds-app` (bin `kinds-app`, `build.rs`) depends on `libs/kinds-core` as a normal
+//!   *and* a dev-dependency, on `libs/kinds-testkit` as a dev-dependency and on
+//!   `tools/kinds-gen` as a build-dependency; `kinds-core` depends on `libs/kinds-macros` and
+//!   on `kinds-gen` as a build *and* a dev-dependency; `kinds-testkit` (a lib no binary needs)
+//!   depends on `kinds-core`; `kinds-gen` is a lib and bin `kinds-gen`. `scripts/release.sh`
+//!   lies outside every package (unowned).
 //! - `root-package`: the workspace root is the package `root-app` (bin only), depending on the
 //!   member `crates/inner` (lib + bin). `fuzz/` holds a separate, excluded crate with its own
 //!   `[workspace]`, as `cargo fuzz init` lays it out. Also `README.md`, `LICENSE`, `docs/guide.md`

@@ -1,0 +1,3 @@
+fn main() {
+    println!("cargo:rustc-env=KINDS_GEN={}", kinds_gen::generated());
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("{} {}", kinds_core::value(), env!("KINDS_GEN"));
+}

@@ -1,0 +1,3 @@
+pub fn value() -> u32 {
+    kinds_macros::base() + env!("KINDS_CORE_GEN").len() as u32
+}

@@ -1,0 +1,3 @@
+pub fn check() -> bool {
+    kinds_core::value() > 0
+}

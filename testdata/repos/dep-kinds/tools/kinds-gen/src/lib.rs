@@ -1,0 +1,3 @@
+pub fn generated() -> &'static str {
+    "generated"
+}
