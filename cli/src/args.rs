@@ -287,8 +287,8 @@ pub struct EnsureArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub workspace: WorkspaceArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    /// Output format (`--message-format human|json` as for `build` and `ensure`).
+    #[arg(long, visible_alias = "message-format", value_enum, default_value_t = StatusFormat::Text)]
     pub format: StatusFormat,
     #[command(flatten)]
     pub profile: ProfileArgs,
@@ -307,6 +307,7 @@ pub enum MessageFormat {
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum StatusFormat {
     /// One line per binary.
+    #[value(alias = "human")]
     Text,
     /// `{"schema":1,"binaries":[...]}`.
     Json,

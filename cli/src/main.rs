@@ -1,7 +1,7 @@
 //! `rbee-graph`: argument parsing and output around [`rbee_graph_engine`].
 //!
-//! Nothing here decides anything: `main` turns the arguments into engine options, makes one
-//! call, and renders the answer (see `output`). Errors are printed once, here, as one line,
+//! Nothing here decides anything: one function per command turns its arguments into engine
+//! options, makes the engine call, and renders the answer (see `output`). Errors are printed once, here, as one line,
 //! and bad input exits with status 2.
 
 mod args;
@@ -82,142 +82,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match cli.command {
-        Command::Affected(args) => {
-            let mode = if args.tests {
-                Mode::Tests
-            } else {
-                Mode::Binaries
-            };
-            let answer = match args.base {
-                Some(base) => {
-                    output::Answer::Revisions(rbee_graph_engine::affected(&AffectedOptions {
-                        manifest_path: args.workspace.manifest_path,
-                        base,
-                        head: args.head,
-                        mode,
-                        reads: args.reads,
-                        no_read_maps: args.no_read_maps,
-                        if_base_missing: match args.if_base_missing {
-                            args::IfBaseMissing::Error => rbee_graph_engine::IfBaseMissing::Error,
-                            args::IfBaseMissing::All => rbee_graph_engine::IfBaseMissing::All,
-                        },
-                    })?)
-                }
-                None => output::Answer::SinceBuild(rbee_graph_engine::affected_since_build(
-                    &StatusOptions {
-                        manifest_path: args.workspace.manifest_path,
-                        profile: profile(&args.profile),
-                        cargo: Default::default(),
-                    },
-                )?),
-            };
-            output::affected(&mut out, &answer, mode, args.format)?;
-        }
-        Command::Build(args) => {
-            let options = BuildOptions {
-                manifest_path: args.workspace.manifest_path,
-                binaries: args.binaries,
-                package: args.package,
-                cascade: args.cascade,
-                force: args.force,
-                profile: profile(&args.profile),
-                cargo: cargo_flags(&args.cargo),
-                output: Default::default(),
-            };
-            let outcome = rbee_graph_engine::build_blocking(&options)?;
-            match args.message_format {
-                MessageFormat::Human => output::build_summary(&outcome),
-                MessageFormat::Json => output::build_json(&mut out, &outcome)?,
-            }
-        }
-        Command::Ensure(args) => {
-            let options = EnsureOptions {
-                manifest_path: args.workspace.manifest_path,
-                binary: args.binary,
-                package: args.package,
-                cascade: args.cascade,
-                profile: profile(&args.profile),
-                cargo: cargo_flags(&args.cargo),
-                output: Default::default(),
-            };
-            let path = rbee_graph_engine::ensure_blocking(&options)?;
-            match args.message_format {
-                MessageFormat::Human => writeln!(out, "{}", path.display())?,
-                MessageFormat::Json => output::ensure_json(&mut out, &options.binary, &path)?,
-            }
-        }
-        Command::Status(args) => {
-            let (profile, verdicts) = rbee_graph_engine::status(&StatusOptions {
-                manifest_path: args.workspace.manifest_path,
-                profile: profile(&args.profile),
-                cargo: cargo_flags(&args.cargo),
-            })?;
-            output::status(&mut out, &profile, &verdicts, args.format)?;
-        }
-        Command::Graph(args) => {
-            if args.only_affected && args.format == args::GraphFormat::Json {
-                anyhow::bail!(
-                    "--only-affected draws a picture (--format dot, mermaid or svg); \
-                     --format json --affected lists every package with the affected ones"
-                );
-            }
-            let workspace = rbee_graph_engine::workspace(args.workspace.manifest_path.as_deref())?;
-            let affected = match (args.affected || args.only_affected, args.base) {
-                (false, _) => None,
-                (true, Some(base)) => Some(output::Answer::Revisions(rbee_graph_engine::affected(
-                    &AffectedOptions {
-                        manifest_path: args.workspace.manifest_path,
-                        base,
-                        head: args.head,
-                        mode: Mode::Binaries,
-                        ..AffectedOptions::default()
-                    },
-                )?)),
-                (true, None) => Some(output::Answer::SinceBuild(
-                    rbee_graph_engine::affected_since_build(&StatusOptions {
-                        manifest_path: args.workspace.manifest_path,
-                        profile: profile(&args.profile),
-                        cargo: Default::default(),
-                    })?,
-                )),
-            };
-            output::graph(
-                &mut out,
-                &workspace,
-                affected.as_ref(),
-                args.only_affected,
-                args.format,
-            )?;
-        }
-        Command::Explain(args) => {
-            let explanation = rbee_graph_engine::explain(&ExplainOptions {
-                manifest_path: args.workspace.manifest_path,
-                binary: args.binary,
-                package: args.package,
-                base: args.base,
-                head: args.head,
-                profile: profile(&args.profile),
-                cargo: cargo_flags(&args.cargo),
-            })?;
-            output::explain(&mut out, &explanation, args.format)?;
-        }
-        Command::Why(args) => {
-            let answer = rbee_graph_engine::why(&WhyOptions {
-                manifest_path: args.workspace.manifest_path,
-                path: args.path,
-            })?;
-            output::why(&mut out, &answer, args.format)?;
-        }
-        Command::Doctor(args) => {
-            let report = rbee_graph_engine::doctor(&rbee_graph_engine::DoctorOptions {
-                manifest_path: args.workspace.manifest_path,
-                commits: args.commits,
-            })?;
-            match args.format {
-                args::ExplainFormat::Text => output::doctor(&mut out, &report)?,
-                args::ExplainFormat::Json => output::doctor_json(&mut out, &report)?,
-            }
-        }
+        Command::Affected(args) => affected(&mut out, args)?,
+        Command::Build(args) => build(&mut out, args)?,
+        Command::Ensure(args) => ensure(&mut out, args)?,
+        Command::Status(args) => status(&mut out, args)?,
+        Command::Graph(args) => graph(&mut out, args)?,
+        Command::Explain(args) => explain(&mut out, args)?,
+        Command::Why(args) => why(&mut out, args)?,
+        Command::Doctor(args) => doctor(&mut out, args)?,
         Command::Reads(args) => {
             let maps = rbee_graph_engine::read_maps(args.workspace.manifest_path.as_deref())?;
             output::reads(&mut out, &maps)?;
@@ -225,25 +97,172 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Completions(args) => {
             clap_complete::generate(args.shell, &mut Cli::command(), "rbee-graph", &mut out);
         }
-        Command::Watch(args) => {
-            let options = rbee_graph_engine::WatchOptions {
-                manifest_path: args.workspace.manifest_path,
-                root: args.cascade,
-                package: args.package,
-                args: args.args,
-                profile: profile(&args.profile),
-                cargo: cargo_flags(&args.cargo),
-                debounce: std::time::Duration::from_millis(args.debounce_ms),
-                grace: std::time::Duration::from_millis(args.grace_ms),
-            };
-            runtime()?.block_on(rbee_graph_engine::watch(
-                &options,
-                output::watch_event,
-                shutdown_signal(),
-            ))?;
-        }
+        Command::Watch(args) => watch(args)?,
     }
     out.flush()?;
+    Ok(())
+}
+
+fn affected(out: &mut impl Write, args: args::AffectedArgs) -> anyhow::Result<()> {
+    let mode = if args.tests {
+        Mode::Tests
+    } else {
+        Mode::Binaries
+    };
+    let answer = match args.base {
+        Some(base) => output::Answer::Revisions(rbee_graph_engine::affected(&AffectedOptions {
+            manifest_path: args.workspace.manifest_path,
+            base,
+            head: args.head,
+            mode,
+            reads: args.reads,
+            no_read_maps: args.no_read_maps,
+            if_base_missing: match args.if_base_missing {
+                args::IfBaseMissing::Error => rbee_graph_engine::IfBaseMissing::Error,
+                args::IfBaseMissing::All => rbee_graph_engine::IfBaseMissing::All,
+            },
+        })?),
+        None => {
+            output::Answer::SinceBuild(rbee_graph_engine::affected_since_build(&StatusOptions {
+                manifest_path: args.workspace.manifest_path,
+                profile: profile(&args.profile),
+                cargo: Default::default(),
+            })?)
+        }
+    };
+    output::affected(out, &answer, mode, args.format)
+}
+
+fn build(out: &mut impl Write, args: args::BuildArgs) -> anyhow::Result<()> {
+    let options = BuildOptions {
+        manifest_path: args.workspace.manifest_path,
+        binaries: args.binaries,
+        package: args.package,
+        cascade: args.cascade,
+        force: args.force,
+        profile: profile(&args.profile),
+        cargo: cargo_flags(&args.cargo),
+        output: Default::default(),
+    };
+    let outcome = rbee_graph_engine::build_blocking(&options)?;
+    match args.message_format {
+        MessageFormat::Human => output::build_summary(&outcome),
+        MessageFormat::Json => output::build_json(out, &outcome)?,
+    }
+    Ok(())
+}
+
+fn ensure(out: &mut impl Write, args: args::EnsureArgs) -> anyhow::Result<()> {
+    let options = EnsureOptions {
+        manifest_path: args.workspace.manifest_path,
+        binary: args.binary,
+        package: args.package,
+        cascade: args.cascade,
+        profile: profile(&args.profile),
+        cargo: cargo_flags(&args.cargo),
+        output: Default::default(),
+    };
+    let path = rbee_graph_engine::ensure_blocking(&options)?;
+    match args.message_format {
+        MessageFormat::Human => writeln!(out, "{}", path.display())?,
+        MessageFormat::Json => output::ensure_json(out, &options.binary, &path)?,
+    }
+    Ok(())
+}
+
+fn status(out: &mut impl Write, args: args::StatusArgs) -> anyhow::Result<()> {
+    let (profile, verdicts) = rbee_graph_engine::status(&StatusOptions {
+        manifest_path: args.workspace.manifest_path,
+        profile: profile(&args.profile),
+        cargo: cargo_flags(&args.cargo),
+    })?;
+    output::status(out, &profile, &verdicts, args.format)
+}
+
+fn graph(out: &mut impl Write, args: args::GraphArgs) -> anyhow::Result<()> {
+    if args.only_affected && args.format == args::GraphFormat::Json {
+        anyhow::bail!(
+            "--only-affected draws a picture (--format dot, mermaid or svg); \
+             --format json --affected lists every package with the affected ones"
+        );
+    }
+    let workspace = rbee_graph_engine::workspace(args.workspace.manifest_path.as_deref())?;
+    let affected = match (args.affected || args.only_affected, args.base) {
+        (false, _) => None,
+        (true, Some(base)) => Some(output::Answer::Revisions(rbee_graph_engine::affected(
+            &AffectedOptions {
+                manifest_path: args.workspace.manifest_path,
+                base,
+                head: args.head,
+                mode: Mode::Binaries,
+                ..AffectedOptions::default()
+            },
+        )?)),
+        (true, None) => Some(output::Answer::SinceBuild(
+            rbee_graph_engine::affected_since_build(&StatusOptions {
+                manifest_path: args.workspace.manifest_path,
+                profile: profile(&args.profile),
+                cargo: Default::default(),
+            })?,
+        )),
+    };
+    output::graph(
+        out,
+        &workspace,
+        affected.as_ref(),
+        args.only_affected,
+        args.format,
+    )
+}
+
+fn explain(out: &mut impl Write, args: args::ExplainArgs) -> anyhow::Result<()> {
+    let explanation = rbee_graph_engine::explain(&ExplainOptions {
+        manifest_path: args.workspace.manifest_path,
+        binary: args.binary,
+        package: args.package,
+        base: args.base,
+        head: args.head,
+        profile: profile(&args.profile),
+        cargo: cargo_flags(&args.cargo),
+    })?;
+    output::explain(out, &explanation, args.format)
+}
+
+fn why(out: &mut impl Write, args: args::WhyArgs) -> anyhow::Result<()> {
+    let answer = rbee_graph_engine::why(&WhyOptions {
+        manifest_path: args.workspace.manifest_path,
+        path: args.path,
+    })?;
+    output::why(out, &answer, args.format)
+}
+
+fn doctor(out: &mut impl Write, args: args::DoctorArgs) -> anyhow::Result<()> {
+    let report = rbee_graph_engine::doctor(&rbee_graph_engine::DoctorOptions {
+        manifest_path: args.workspace.manifest_path,
+        commits: args.commits,
+    })?;
+    match args.format {
+        args::ExplainFormat::Text => output::doctor(out, &report),
+        args::ExplainFormat::Json => output::doctor_json(out, &report),
+    }
+}
+
+fn watch(args: args::WatchArgs) -> anyhow::Result<()> {
+    let options = rbee_graph_engine::WatchOptions {
+        manifest_path: args.workspace.manifest_path,
+        root: args.cascade,
+        package: args.package,
+        args: args.args,
+        profile: profile(&args.profile),
+        cargo: cargo_flags(&args.cargo),
+        debounce: std::time::Duration::from_millis(args.debounce_ms),
+        grace: std::time::Duration::from_millis(args.grace_ms),
+    };
+    runtime()?.block_on(rbee_graph_engine::watch(
+        &options,
+        output::watch_event,
+        shutdown_signal(),
+    ))?;
     Ok(())
 }
 
@@ -329,12 +348,14 @@ fn init_logging(cargo: Option<&CargoArgs>) {
             };
             tracing_subscriber::EnvFilter::new(level)
         });
-    // Colour only for a person at a terminal who did not opt out (https://no-color.org).
-    let colour = match color {
-        Some("always") => true,
-        Some("never") => false,
-        _ => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
+    // `--color` decides for everything the CLI styles; without it anstream decides per
+    // stream (a terminal, NO_COLOR, CLICOLOR_FORCE).
+    match color {
+        Some("always") => anstream::ColorChoice::Always.write_global(),
+        Some("never") => anstream::ColorChoice::Never.write_global(),
+        _ => {}
+    }
+    let colour = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)

@@ -7,9 +7,11 @@ use rbee_graph_model::PathRole;
 use rbee_graph_model::rules::{GlobalRule, IgnoreRule, PathClass, Reason};
 use serde::Serialize;
 
+use super::SCHEMA;
+use super::affected::{BinaryJson, binary_json};
 use super::paint::Paint;
 use super::reasons::{self, Cause, ReasonJson};
-use super::{BinaryJson, SCHEMA, binary_json, label};
+use super::text::{self, label};
 use crate::args::ExplainFormat;
 
 #[derive(Serialize)]
@@ -115,21 +117,15 @@ fn explain_json(out: &mut impl Write, e: &Explanation) -> anyhow::Result<()> {
 
 fn head_name(head: &Head, short: bool) -> String {
     match head {
-        Head::Commit(id) if short => id.short(),
+        _ if short => text::head(head),
         Head::Commit(id) => id.to_string(),
-        Head::Worktree if short => "working tree".to_owned(),
         Head::Worktree => "worktree".to_owned(),
     }
 }
 
 fn explain_text(out: &mut impl Write, e: &Explanation, paint: Paint) -> anyhow::Result<()> {
     let who = paint.bold(&label(&e.binary.name, &e.binary.package));
-    let n = e.reasons.len();
-    let reasons = if n == 1 {
-        "1 reason".to_owned()
-    } else {
-        format!("{n} reasons")
-    };
+    let reasons = text::count(e.reasons.len(), "reason", "reasons");
     match &e.against {
         Against::Record { profile, record } => {
             let build = match record {
@@ -309,7 +305,6 @@ fn why_json(out: &mut impl Write, a: &PathExplanation) -> anyhow::Result<()> {
                     doc.glob = Some(glob);
                     doc.configured = Some(true);
                 }
-                _ => {}
             }
         }
         PathClass::LockFile => doc.rule = "lockfile",
@@ -347,11 +342,9 @@ fn why_json(out: &mut impl Write, a: &PathExplanation) -> anyhow::Result<()> {
                     doc.glob = Some(pattern);
                     doc.configured = Some(false);
                 }
-                _ => {}
             }
         }
         PathClass::Unowned => doc.rule = "unowned",
-        _ => {}
     }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;
@@ -422,7 +415,6 @@ fn rule_text(class: &PathClass) -> String {
              or include_str! may read it, so it counts for every binary (with dep-info, in \
              local mode, only for those that read it)"
             .to_owned(),
-        _ => "classified by a rule this rbee-graph cannot describe".to_owned(),
     }
 }
 
@@ -442,17 +434,16 @@ fn why_text(out: &mut impl Write, a: &PathExplanation, paint: Paint) -> anyhow::
         writeln!(out, "a change to it alone affects no binary")?;
         return Ok(());
     }
-    let n = binaries.len();
     writeln!(
         out,
-        "a change to it affects {n} binar{}, in build order:",
-        if n == 1 { "y" } else { "ies" }
+        "a change to it affects {}, in build order:",
+        text::count(binaries.len(), "binary", "binaries")
     )?;
     let labels: Vec<String> = binaries
         .iter()
         .map(|b| label(&b.binary.name, &b.binary.package))
         .collect();
-    let width = labels.iter().map(String::len).max().unwrap_or(0);
+    let width = text::width(labels.iter().cloned());
     for (binary, name) in binaries.iter().zip(&labels) {
         let how = match binary.reasons.first() {
             Some(r) if Cause::Rule(r).reaches_everything() => "every binary".to_owned(),

@@ -1,7 +1,9 @@
-//! Colour for people: ANSI styles on a terminal, nothing when piped or when `NO_COLOR` is set
-//! (<https://no-color.org>).
+//! Colour for people, through anstyle's styles and anstream's choice: styled on a terminal,
+//! plain when piped, when `NO_COLOR` is set (<https://no-color.org>), or with `--color never`;
+//! `CLICOLOR_FORCE` and `--color always` force it.
 
-use std::io::IsTerminal;
+use anstream::ColorChoice;
+use anstyle::{AnsiColor, Style};
 
 /// Whether to style text written to standard output.
 #[derive(Clone, Copy, Debug)]
@@ -10,39 +12,38 @@ pub struct Paint {
 }
 
 impl Paint {
-    /// Colour only when standard output is a terminal and `NO_COLOR` is unset or empty.
+    /// As anstream decides for standard output (the `--color` flag sets its global choice).
     pub fn stdout() -> Paint {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Paint {
-            on: std::io::stdout().is_terminal() && !no_color,
+            on: anstream::AutoStream::choice(&std::io::stdout()) != ColorChoice::Never,
         }
     }
 
-    fn style(self, code: &str, text: &str) -> String {
+    fn style(self, style: Style, text: &str) -> String {
         if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{style}{text}{style:#}")
         } else {
             text.to_owned()
         }
     }
 
     pub fn bold(self, text: &str) -> String {
-        self.style("1", text)
+        self.style(Style::new().bold(), text)
     }
 
     pub fn red(self, text: &str) -> String {
-        self.style("1;31", text)
+        self.style(AnsiColor::Red.on_default().bold(), text)
     }
 
     pub fn green(self, text: &str) -> String {
-        self.style("1;32", text)
+        self.style(AnsiColor::Green.on_default().bold(), text)
     }
 
     pub fn yellow(self, text: &str) -> String {
-        self.style("33", text)
+        self.style(AnsiColor::Yellow.on_default(), text)
     }
 
     pub fn dim(self, text: &str) -> String {
-        self.style("2", text)
+        self.style(Style::new().dimmed(), text)
     }
 }

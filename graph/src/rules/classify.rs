@@ -68,10 +68,9 @@ pub(super) enum IgnoredBy {
     OutsidePackages,
 }
 
-/// Which of the path rules of DESIGN.md classifies a path, and how: what `rbee-graph why`
+/// Which of the path rules (docs/design.md) classifies a path, and how: what `rbee-graph why`
 /// shows. Rules are tried in this order; the first that matches wins.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum PathClass {
     /// Rule 1: every build reads it, so every binary is affected.
     Global(GlobalRule),
@@ -102,7 +101,6 @@ pub enum PathClass {
 
 /// Why a path is global.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum GlobalRule {
     /// One of the files every build reads, at the workspace root: the root `Cargo.toml`,
     /// `rust-toolchain(.toml)`, `.cargo/config(.toml)`.
@@ -115,7 +113,6 @@ pub enum GlobalRule {
 
 /// Why a path affects nothing.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum IgnoreRule {
     /// It lies in cargo's target directory: a build output, never an input.
     BuildOutput,

@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rbee_graph_engine::{Head, Snapshot};
+use rbee_graph_engine::Snapshot;
 use rbee_graph_model::path::strip_dir;
 use rbee_graph_model::{Binary, DepKind, Node, Package, WorkspaceGraph};
 
 use super::super::Answer;
+use super::super::text;
 use super::causes::Causes;
 
 /// What a node stands for.
@@ -222,10 +223,7 @@ pub fn picture(snapshot: &Snapshot, answer: Option<&Answer>, only_affected: bool
 }
 
 fn caption(answer: &Answer) -> String {
-    let head = match answer.head() {
-        Head::Commit(id) => id.short(),
-        Head::Worktree => "working tree".to_owned(),
-    };
+    let head = text::head(answer.head());
     match answer.base() {
         Some(base) => format!("affected: {}..{head}", base.short()),
         None if answer.is_since_build() => {
