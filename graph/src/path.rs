@@ -1,5 +1,6 @@
 //! Repository-relative paths.
 
+use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 /// A path relative to the repository root, with `/` separators and no `.` or `..` components.
@@ -68,6 +69,63 @@ pub fn join(dir: &str, name: &str) -> RepoPath {
     }
 }
 
+/// Where a symlink at `link` (repository-relative) points, repository-relative, from its
+/// target text as git stores it. `None` for an absolute target or one that leaves the
+/// repository: what lies there is not the repository's to compare.
+pub fn link_target(link: &str, target: &str) -> Option<RepoPath> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// The paths that `changed` paths are also reached as through symlinks (`links`: each link's
+/// path and its [`link_target`]): with `a/src -> ../b/src`, a change of `b/src/lib.rs` is also
+/// a change of `a/src/lib.rs`, which package `a` builds. Links through links are followed a
+/// few levels deep. The changed paths themselves are not in the answer.
+pub fn seen_through_links(
+    changed: &BTreeSet<RepoPath>,
+    links: &[(RepoPath, RepoPath)],
+) -> BTreeSet<RepoPath> {
+    /// Deeper chains of links are vanishingly rare; a cycle must stop somewhere.
+    const DEPTH: usize = 8;
+    let mut seen = BTreeSet::new();
+    let mut frontier: BTreeSet<RepoPath> = changed.clone();
+    for _ in 0..DEPTH {
+        let mut next = BTreeSet::new();
+        for path in &frontier {
+            for (link, target) in links {
+                let alias = if path == target {
+                    link.clone()
+                } else if let Some(rest) = strip_dir(path, target) {
+                    join(link, rest)
+                } else {
+                    continue;
+                };
+                if !changed.contains(&alias) && seen.insert(alias.clone()) {
+                    next.insert(alias);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    seen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +150,41 @@ mod tests {
         assert!(is_within("anything", ""));
         assert_eq!(strip_dir("libs/a/src/lib.rs", "libs/a"), Some("src/lib.rs"));
         assert_eq!(strip_dir("libs/ab", "libs/a"), None);
+    }
+
+    #[test]
+    fn links() {
+        assert_eq!(
+            link_target("gix-packetline-blocking/src", "../gix-packetline/src").as_deref(),
+            Some("gix-packetline/src")
+        );
+        assert_eq!(link_target("a/b", "./c/").as_deref(), Some("a/c"));
+        assert_eq!(link_target("a", "../outside"), None);
+        assert_eq!(link_target("a", "/etc/passwd"), None);
+
+        let links = vec![
+            ("blocking/src".to_owned(), "packetline/src".to_owned()),
+            ("again/src".to_owned(), "blocking/src".to_owned()),
+            ("one.txt".to_owned(), "data/one.txt".to_owned()),
+            ("loop/a".to_owned(), "loop/b".to_owned()),
+            ("loop/b".to_owned(), "loop/a".to_owned()),
+        ];
+        let changed = |paths: &[&str]| paths.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            seen_through_links(&changed(&["packetline/src/lib.rs", "other.rs"]), &links),
+            changed(&["again/src/lib.rs", "blocking/src/lib.rs"])
+        );
+        assert_eq!(
+            seen_through_links(&changed(&["data/one.txt"]), &links),
+            changed(&["one.txt"])
+        );
+        assert_eq!(
+            seen_through_links(&changed(&["packetline/srcx/lib.rs"]), &links),
+            BTreeSet::new()
+        );
+        assert_eq!(
+            seen_through_links(&changed(&["loop/a/x"]), &links),
+            changed(&["loop/b/x"])
+        );
     }
 }

@@ -23,6 +23,7 @@ mod hostile;
 mod inputs;
 mod layouts;
 mod library;
+mod links;
 mod lockfile;
 mod oracle;
 mod packages;

@@ -4,6 +4,7 @@
 
 pub(crate) mod commit_id;
 pub(crate) mod repo;
+pub(crate) mod symlinks;
 pub(crate) mod worktree_diff;
 
 #[cfg(test)]

@@ -123,7 +123,7 @@ impl Repo {
 
     /// The index, read without verifying its trailing checksum (as git does with
     /// `index.skipHash`): hashing a large index costs more than a whole scoped walk.
-    fn read_index(&self) -> Result<gix::index::File> {
+    pub(super) fn read_index(&self) -> Result<gix::index::File> {
         let path = self.repo.index_path();
         if path.is_file() {
             gix::index::File::at(&path, self.repo.object_hash(), true, Default::default())

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use gix::ObjectId;
 use rbee_graph_model::Lockfile;
-use rbee_graph_model::path::join;
+use rbee_graph_model::path::{join, seen_through_links};
 
 use crate::cargo::snapshot::{self, Snapshot};
 use crate::error::{Error, Result};
@@ -155,7 +155,8 @@ pub struct Comparison {
     pub base: ObjectId,
     /// What it is compared with.
     pub head: Head,
-    /// Every changed path, repository-relative.
+    /// Every changed path, repository-relative, and every path a changed file is also reached
+    /// as through a symlink of the head.
     pub paths: BTreeSet<String>,
     /// The workspace at the head.
     pub head_snapshot: Snapshot,
@@ -214,6 +215,22 @@ impl Comparison {
         let head_is_worktree_graph = !worktree_differs
             .iter()
             .any(|p| snapshot::shapes_the_graph(p));
+        // Cargo builds what a symlink points at; git only sees the link. The rules get each
+        // changed path also as it is seen through the head's links. A commit the work tree
+        // does not differ from has the work tree's links (the index is cheaper than its tree).
+        let links = match head {
+            Head::Worktree => repo.symlinks_in_worktree(&paths)?,
+            Head::Commit(_) if worktree_differs.is_empty() => {
+                repo.symlinks_in_worktree(&worktree_differs)?
+            }
+            Head::Commit(commit) => repo.symlinks_at(commit.object_id())?,
+        };
+        let through_links = seen_through_links(&paths, &links);
+        if !through_links.is_empty() {
+            tracing::debug!(?through_links, "changed paths seen through symlinks");
+        }
+        let git_paths = paths.clone();
+        let paths: BTreeSet<String> = paths.union(&through_links).cloned().collect();
         let head_snapshot: Snapshot = match head {
             Head::Worktree => worktree.snapshot,
             Head::Commit(commit) if head_is_worktree_graph => {
@@ -238,7 +255,9 @@ impl Comparison {
                 }
             }
         };
-        let base_snapshot = if graph_may_differ(repo, base, &head, &paths)? {
+        let base_snapshot = if through_links.iter().any(|p| snapshot::shapes_the_graph(p))
+            || graph_may_differ(repo, base, &head, &git_paths)?
+        {
             match snapshot::load_commit(repo, base, &workspace_root) {
                 Err(e @ Error::CargoMetadata { .. }) => {
                     tracing::warn!("{e}; reading the base with the head's graph");

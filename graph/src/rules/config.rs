@@ -17,6 +17,9 @@ pub const DEFAULT_IGNORE: &[&str] = &[
     "LICENSE*",
     ".gitignore",
     ".gitattributes",
+    // Where submodules live and come from; a moved submodule's own path changes too, and
+    // counts for the package that owns it.
+    ".gitmodules",
     ".editorconfig",
 ];
 
