@@ -12,3 +12,5 @@
 mod common;
 mod packages;
 mod global;
+mod lockfile;
+mod configuration;
