@@ -116,9 +116,15 @@ fn metadata(case: &Case<'_>, extra: &serde_json::Value) -> serde_json::Value {
     if let Some(subdir) = case.subdir {
         move_root(&mut metadata, &format!("{FAKE_ROOT}/{subdir}"));
     }
-    let table = &mut metadata["metadata"]["rbee-graph"];
-    for (key, value) in extra.as_object().expect("a table of settings") {
-        table[key] = value.clone();
+    let extra = extra.as_object().expect("a table of settings");
+    if !extra.is_empty() {
+        let table = &mut metadata["metadata"]["rbee-graph"];
+        if table.is_null() {
+            *table = serde_json::json!({});
+        }
+        for (key, value) in extra {
+            table[key] = value.clone();
+        }
     }
     metadata
 }

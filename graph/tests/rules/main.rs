@@ -14,3 +14,4 @@ mod packages;
 mod global;
 mod lockfile;
 mod configuration;
+mod realistic;
