@@ -150,17 +150,17 @@ fn move_root(value: &mut serde_json::Value, root: &str) {
 }
 
 /// The graph of `metadata` with `lock`, non-member path manifests read from the fixture.
-fn graph(
-    case: &Case<'_>,
-    metadata: &serde_json::Value,
-    lock: Option<&Lockfile>,
-) -> WorkspaceGraph {
+fn graph(case: &Case<'_>, metadata: &serde_json::Value, lock: Option<&Lockfile>) -> WorkspaceGraph {
     let metadata: cargo_metadata::Metadata =
         serde_json::from_value(metadata.clone()).expect("cargo metadata's format");
     let workspace = metadata.workspace_root.as_std_path().to_owned();
     let read = |path: &Path| {
         let rel = path.strip_prefix(&workspace).ok()?;
-        let found = case.fixture.manifests.iter().find(|(p, _)| rel == Path::new(p));
+        let found = case
+            .fixture
+            .manifests
+            .iter()
+            .find(|(p, _)| rel == Path::new(p));
         Some(found?.1.to_owned())
     };
     WorkspaceGraph::from_metadata_reading(&metadata, lock, Path::new(FAKE_ROOT), &read)
@@ -184,11 +184,6 @@ pub fn workspace(case: &Case<'_>) -> (WorkspaceGraph, Config, PathRules) {
 /// trailing blank space ignored). On a mismatch the whole answer is printed.
 pub fn check(case: Case<'_>, expect: &str) {
     let actual = answer(&case);
-    if std::env::var_os("RULES_PRINT").is_some() {
-        let test = std::thread::current().name().unwrap_or_default().to_owned();
-        eprintln!("=== {test}\n{actual}\n===");
-        return;
-    }
     assert_eq!(
         actual.trim(),
         expect.trim(),
@@ -208,7 +203,11 @@ pub fn answer(case: &Case<'_>) -> String {
         .head_lock
         .as_deref()
         .map(|text| Lockfile::parse(text).expect("the head's lock file"));
-    let head = graph(case, &metadata, Some(head_lock.as_ref().unwrap_or(&fixture_lock)));
+    let head = graph(
+        case,
+        &metadata,
+        Some(head_lock.as_ref().unwrap_or(&fixture_lock)),
+    );
     let mut lock_entries: BTreeSet<LockKey> = case
         .lock_entries
         .iter()
@@ -245,7 +244,11 @@ pub fn answer(case: &Case<'_>) -> String {
     };
     let affected = rules::affected(&rules, &change, case.mode).expect("the rules answer");
     for binary in &affected.binaries {
-        assert!(!binary.reasons.is_empty(), "{:?} without a reason", binary.binary);
+        assert!(
+            !binary.reasons.is_empty(),
+            "{:?} without a reason",
+            binary.binary
+        );
         for reason in &binary.reasons {
             assert_well_formed(reason, &binary.binary, &lock_path);
         }
@@ -318,10 +321,17 @@ pub fn bump(lock: &str, name: &str, version: &str) -> String {
             found |= in_entry;
         }
         if in_entry && line.starts_with("version = ") {
-            assert_ne!(line, format!("version = \"{version}\""), "{name} is already {version}");
+            assert_ne!(
+                line,
+                format!("version = \"{version}\""),
+                "{name} is already {version}"
+            );
             out.push_str(&format!("version = \"{version}\"\n"));
         } else if in_entry && line.starts_with("checksum = ") {
-            out.push_str(&format!("checksum = \"{}\"\n", "0123456789abcdef".repeat(4)));
+            out.push_str(&format!(
+                "checksum = \"{}\"\n",
+                "0123456789abcdef".repeat(4)
+            ));
         } else {
             out.push_str(line);
             out.push('\n');

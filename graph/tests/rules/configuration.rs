@@ -21,10 +21,13 @@ fn configured(config: serde_json::Value, expect: &str) {
 
 #[test]
 fn a_file_outside_every_package_is_mapped_ignored_or_global_by_configuration() {
-    configured(serde_json::json!({"owners": {"shared/**": ["hive-lifecycle"]}}), "
+    configured(
+        serde_json::json!({"owners": {"shared/**": ["hive-lifecycle"]}}),
+        "
 packages: hive-lifecycle queen-rbee
 queen-rbee: dependency shared/prompts.txt via hive-lifecycle -> queen-rbee
-");
+",
+    );
     configured(serde_json::json!({"ignore": ["shared/**"]}), "");
     configured(serde_json::json!({"global": ["shared/*.txt"]}), "
 packages: build-info narration-core daemon-lifecycle hive-lifecycle job-server llm-worker-rbee queen-rbee rbee-hive rbee-keeper test-harness xtask

@@ -39,17 +39,25 @@ llm-worker-rbee: lockfile itoa via itoa -> narration-core -> llm-worker-rbee
 
 #[test]
 fn bumping_cfg_if_affects_only_the_worker() {
-    lock_edited(|lock| bump(lock, "cfg-if", "1.0.4"), Mode::Binaries, "
+    lock_edited(
+        |lock| bump(lock, "cfg-if", "1.0.4"),
+        Mode::Binaries,
+        "
 packages: llm-worker-rbee
 llm-worker-rbee: lockfile cfg-if via cfg-if -> llm-worker-rbee
-");
+",
+    );
 }
 
 #[test]
 fn bumping_a_dev_only_crate_affects_no_binary_but_its_dependents_tests() {
     lock_edited(|lock| bump(lock, "fastrand", "2.3.0"), Mode::Binaries, "");
     // --tests does not change which binaries are affected.
-    lock_edited(|lock| bump(lock, "fastrand", "2.3.0"), Mode::Tests, "packages: job-server");
+    lock_edited(
+        |lock| bump(lock, "fastrand", "2.3.0"),
+        Mode::Tests,
+        "packages: job-server",
+    );
 }
 
 #[test]
@@ -94,10 +102,14 @@ fn a_changed_checksum_alone_counts() {
         assert_eq!(lock.matches(old).count(), 1, "cfg-if's checksum");
         lock.replace(old, &format!("{}1", &old[..old.len() - 1]))
     };
-    lock_edited(checksum, Mode::Binaries, "
+    lock_edited(
+        checksum,
+        Mode::Binaries,
+        "
 packages: llm-worker-rbee
 llm-worker-rbee: lockfile cfg-if via cfg-if -> llm-worker-rbee
-");
+",
+    );
 }
 
 #[test]

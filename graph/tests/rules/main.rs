@@ -10,8 +10,9 @@
 //! that need git or cargo for real.
 
 mod common;
-mod packages;
-mod global;
-mod lockfile;
 mod configuration;
+mod global;
+mod layouts;
+mod lockfile;
+mod packages;
 mod realistic;

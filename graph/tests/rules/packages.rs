@@ -71,73 +71,106 @@ rbee-hive: dependency libs/daemon-lifecycle/src/lib.rs via daemon-lifecycle -> r
 
 #[test]
 fn a_library_one_binary_uses_reaches_only_that_binary_with_its_chain() {
-    paths(&["libs/hive-lifecycle/src/lib.rs"], "
+    paths(
+        &["libs/hive-lifecycle/src/lib.rs"],
+        "
 packages: hive-lifecycle queen-rbee
 queen-rbee: dependency libs/hive-lifecycle/src/lib.rs via hive-lifecycle -> queen-rbee
-");
+",
+    );
 }
 
 #[test]
 fn a_member_manifest_counts_for_its_package() {
-    paths(&["libs/hive-lifecycle/Cargo.toml"], "
+    paths(
+        &["libs/hive-lifecycle/Cargo.toml"],
+        "
 packages: hive-lifecycle queen-rbee
 queen-rbee: dependency libs/hive-lifecycle/Cargo.toml via hive-lifecycle -> queen-rbee
-");
+",
+    );
 }
 
 // --- Files of one binary target. -------------------------------------------------------------
 
 #[test]
 fn a_binary_s_main_rs_affects_only_that_binary() {
-    paths(&["bin/queen-rbee/src/main.rs"], "
+    paths(
+        &["bin/queen-rbee/src/main.rs"],
+        "
 packages: queen-rbee
 queen-rbee: path bin/queen-rbee/src/main.rs
-");
+",
+    );
     // A package with a bin and no lib.
-    paths(&["bin/rbee-keeper/src/main.rs"], "
+    paths(
+        &["bin/rbee-keeper/src/main.rs"],
+        "
 packages: rbee-keeper
 rbee-keeper: path bin/rbee-keeper/src/main.rs
-");
+",
+    );
     // rbee-hive has three bins: `src/main.rs` is one of them.
-    paths(&["bin/rbee-hive/src/main.rs"], "
+    paths(
+        &["bin/rbee-hive/src/main.rs"],
+        "
 packages: rbee-hive
 rbee-hive: path bin/rbee-hive/src/main.rs
-");
+",
+    );
 }
 
 #[test]
 fn a_lib_nothing_depends_on_affects_only_its_own_binaries() {
-    paths(&["bin/queen-rbee/src/lib.rs"], "
+    paths(
+        &["bin/queen-rbee/src/lib.rs"],
+        "
 packages: queen-rbee
 queen-rbee: path bin/queen-rbee/src/lib.rs
-");
-    paths(&["bin/llm-worker-rbee/src/lib.rs"], "
+",
+    );
+    paths(
+        &["bin/llm-worker-rbee/src/lib.rs"],
+        "
 packages: llm-worker-rbee
 llm-worker-rbee: path bin/llm-worker-rbee/src/lib.rs
-");
-    paths(&["bin/rbee-hive/src/lib.rs"], "
+",
+    );
+    paths(
+        &["bin/rbee-hive/src/lib.rs"],
+        "
 packages: rbee-hive
 hive-check (rbee-hive): path bin/rbee-hive/src/lib.rs
 hive-probe (rbee-hive): path bin/rbee-hive/src/lib.rs
 rbee-hive: path bin/rbee-hive/src/lib.rs
-");
+",
+    );
 }
 
 #[test]
 fn a_file_in_src_bin_affects_only_that_binary() {
-    paths(&["bin/rbee-hive/src/bin/hive-check.rs"], "
+    paths(
+        &["bin/rbee-hive/src/bin/hive-check.rs"],
+        "
 packages: rbee-hive
 hive-check (rbee-hive): path bin/rbee-hive/src/bin/hive-check.rs
-");
+",
+    );
     // A module of a directory bin, and a new file there.
-    paths(&["bin/rbee-hive/src/bin/hive-probe/util.rs"], "
+    paths(
+        &["bin/rbee-hive/src/bin/hive-probe/util.rs"],
+        "
 packages: rbee-hive
 hive-probe (rbee-hive): path bin/rbee-hive/src/bin/hive-probe/util.rs
-");
-    paths(&["bin/rbee-hive/src/bin/hive-probe/extra.rs"], "
+",
+    );
+    paths(
+        &["bin/rbee-hive/src/bin/hive-probe/extra.rs"],
+        "
 packages: rbee-hive
 hive-probe (rbee-hive): path bin/rbee-hive/src/bin/hive-probe/extra.rs
-");
+",
+    );
 }
 
 #[test]
@@ -157,28 +190,37 @@ hive-probe (rbee-hive): path bin/rbee-hive/src/bin/hive-probe/main.rs
 
 #[test]
 fn the_explicit_path_of_a_bin_affects_only_that_bin() {
-    paths(&["bin/llm-worker-rbee/src/worker.rs"], "
+    paths(
+        &["bin/llm-worker-rbee/src/worker.rs"],
+        "
 packages: llm-worker-rbee
 llm-worker-rbee: path bin/llm-worker-rbee/src/worker.rs
-");
+",
+    );
 }
 
 // --- Build scripts and build dependencies. ---------------------------------------------------
 
 #[test]
 fn a_build_script_affects_its_package() {
-    paths(&["bin/llm-worker-rbee/build.rs"], "
+    paths(
+        &["bin/llm-worker-rbee/build.rs"],
+        "
 packages: llm-worker-rbee
 llm-worker-rbee: path bin/llm-worker-rbee/build.rs
-");
+",
+    );
 }
 
 #[test]
 fn a_build_dependency_reaches_its_dependent() {
-    paths(&["libs/build-info/src/lib.rs"], "
+    paths(
+        &["libs/build-info/src/lib.rs"],
+        "
 packages: build-info llm-worker-rbee
 llm-worker-rbee: dependency libs/build-info/src/lib.rs via build-info -> llm-worker-rbee
-");
+",
+    );
 }
 
 // --- Dev dependencies, tests, benches and examples. ------------------------------------------
@@ -188,7 +230,10 @@ fn a_dev_dependency_reaches_no_binary_but_runs_the_tests_of_its_dependents() {
     paths(&["libs/test-harness/src/lib.rs"], "packages: test-harness");
     // job-server and xtask dev-depend on test-harness. queen-rbee depends on job-server, but a
     // dev edge does not propagate: queen-rbee's tests are not affected.
-    tests(&["libs/test-harness/src/lib.rs"], "packages: job-server test-harness xtask");
+    tests(
+        &["libs/test-harness/src/lib.rs"],
+        "packages: job-server test-harness xtask",
+    );
 }
 
 #[test]
@@ -216,10 +261,13 @@ rbee-keeper: dependency libs/daemon-lifecycle/src/lib.rs via daemon-lifecycle ->
 queen-rbee: dependency libs/daemon-lifecycle/src/lib.rs via daemon-lifecycle -> hive-lifecycle -> queen-rbee
 rbee-hive: dependency libs/daemon-lifecycle/src/lib.rs via daemon-lifecycle -> rbee-hive
 ");
-    tests(&["bin/rbee-hive/src/bin/hive-check.rs"], "
+    tests(
+        &["bin/rbee-hive/src/bin/hive-check.rs"],
+        "
 packages: rbee-hive
 hive-check (rbee-hive): path bin/rbee-hive/src/bin/hive-check.rs
-");
+",
+    );
 }
 
 // --- Markdown inside packages, ignored files, unowned files. ---------------------------------
@@ -235,12 +283,15 @@ queen-rbee: dependency libs/narration-core/README.md via narration-core -> queen
 rbee-hive: dependency libs/narration-core/README.md via narration-core -> rbee-hive
 llm-worker-rbee: dependency libs/narration-core/README.md via narration-core -> llm-worker-rbee
 ");
-    paths(&["bin/rbee-hive/README.md"], "
+    paths(
+        &["bin/rbee-hive/README.md"],
+        "
 packages: rbee-hive
 hive-check (rbee-hive): path bin/rbee-hive/README.md
 hive-probe (rbee-hive): path bin/rbee-hive/README.md
 rbee-hive: path bin/rbee-hive/README.md
-");
+",
+    );
 }
 
 #[test]
