@@ -91,4 +91,3 @@ fn no_lock_at_either_end_is_fine() {
     );
     assert_no_reason_of_kind(&v, "lockfile");
 }
-

@@ -143,4 +143,3 @@ fn an_unowned_file_affects_every_binary() {
     assert_eq!(bins(&v), all_rbee_bins());
     assert_every_reason(&v, "unowned", None, path);
 }
-

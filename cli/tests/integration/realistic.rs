@@ -174,4 +174,3 @@ fn nu_lock_bump_of_an_inherited_build_dependency() {
         ["itoa", "nu-protocol", "nu-plugin", "nu_plugin_inc"]
     );
 }
-
