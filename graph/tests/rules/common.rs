@@ -19,8 +19,11 @@
 
 #![allow(dead_code)] // Not every file uses every fixture and helper.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use cargo_metadata::Metadata;
 
 use rbee_graph_model::path::join;
 use rbee_graph_model::rules::{self, Change, Config, Mode, PathRules, Reason, TrustedReads};
@@ -108,25 +111,44 @@ impl Default for Case<'_> {
     }
 }
 
-/// The fixture's metadata with its root moved to `/repo/<subdir>` when the workspace lies in
-/// a subdirectory, and with `extra` merged into its configuration.
-fn metadata(case: &Case<'_>, extra: &serde_json::Value) -> serde_json::Value {
-    let mut metadata: serde_json::Value =
-        serde_json::from_str(case.fixture.metadata).expect("committed metadata is JSON");
-    if let Some(subdir) = case.subdir {
-        move_root(&mut metadata, &format!("{FAKE_ROOT}/{subdir}"));
-    }
-    let extra = extra.as_object().expect("a table of settings");
-    if !extra.is_empty() {
-        let table = &mut metadata["metadata"]["rbee-graph"];
-        if table.is_null() {
-            *table = serde_json::json!({});
+/// The fixture's metadata, with its root moved to `/repo/<subdir>` when the workspace lies in
+/// a subdirectory. Parsed once per fixture and directory: most of a case's time otherwise.
+fn metadata(case: &Case<'_>) -> Arc<Metadata> {
+    type Cache = Mutex<HashMap<(usize, Option<String>), Arc<Metadata>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let key = (
+        case.fixture.metadata.as_ptr() as usize,
+        case.subdir.map(str::to_owned),
+    );
+    let mut cache = CACHE
+        .get_or_init(Cache::default)
+        .lock()
+        .expect("no test panics here");
+    let parsed = cache.entry(key).or_insert_with(|| {
+        let mut json: serde_json::Value =
+            serde_json::from_str(case.fixture.metadata).expect("committed metadata is JSON");
+        if let Some(subdir) = case.subdir {
+            move_root(&mut json, &format!("{FAKE_ROOT}/{subdir}"));
         }
-        for (key, value) in extra {
-            table[key] = value.clone();
+        Arc::new(serde_json::from_value(json).expect("cargo metadata's format"))
+    });
+    Arc::clone(parsed)
+}
+
+/// The fixture's configuration with the case's merged into its
+/// `[workspace.metadata.rbee-graph]`.
+fn config(case: &Case<'_>, metadata: &Metadata) -> Config {
+    let mut table = metadata.workspace_metadata.clone();
+    if let Some(extra) = &case.config {
+        let settings = &mut table["rbee-graph"];
+        if settings.is_null() {
+            *settings = serde_json::json!({});
+        }
+        for (key, value) in extra.as_object().expect("a table of settings") {
+            settings[key] = value.clone();
         }
     }
-    metadata
+    Config::from_workspace_metadata(&table).expect("configuration")
 }
 
 /// Rewrites every path under [`FAKE_ROOT`] (and package id `path+file:///repo...`) to `root`.
@@ -150,9 +172,7 @@ fn move_root(value: &mut serde_json::Value, root: &str) {
 }
 
 /// The graph of `metadata` with `lock`, non-member path manifests read from the fixture.
-fn graph(case: &Case<'_>, metadata: &serde_json::Value, lock: Option<&Lockfile>) -> WorkspaceGraph {
-    let metadata: cargo_metadata::Metadata =
-        serde_json::from_value(metadata.clone()).expect("cargo metadata's format");
+fn graph(case: &Case<'_>, metadata: &Metadata, lock: Option<&Lockfile>) -> WorkspaceGraph {
     let workspace = metadata.workspace_root.as_std_path().to_owned();
     let read = |path: &Path| {
         let rel = path.strip_prefix(&workspace).ok()?;
@@ -163,15 +183,14 @@ fn graph(case: &Case<'_>, metadata: &serde_json::Value, lock: Option<&Lockfile>)
             .find(|(p, _)| rel == Path::new(p));
         Some(found?.1.to_owned())
     };
-    WorkspaceGraph::from_metadata_reading(&metadata, lock, Path::new(FAKE_ROOT), &read)
+    WorkspaceGraph::from_metadata_reading(metadata, lock, Path::new(FAKE_ROOT), &read)
         .expect("the fixture's graph")
 }
 
 /// The workspace's configuration and graph for `case`, as `why` and config tests need them.
 pub fn workspace(case: &Case<'_>) -> (WorkspaceGraph, Config, PathRules) {
-    let extra = case.config.clone().unwrap_or(serde_json::json!({}));
-    let metadata = metadata(case, &extra);
-    let config = Config::from_workspace_metadata(&metadata["metadata"]).expect("configuration");
+    let metadata = metadata(case);
+    let config = config(case, &metadata);
     let lock = Lockfile::parse(case.fixture.lock).expect("the fixture's lock file");
     let graph = graph(case, &metadata, Some(&lock));
     let rules = PathRules::new(graph.workspace_root(), &config)
@@ -195,9 +214,8 @@ pub fn check(case: Case<'_>, expect: &str) {
 
 /// The rendered answer for `case`.
 pub fn answer(case: &Case<'_>) -> String {
-    let extra = case.config.clone().unwrap_or(serde_json::json!({}));
-    let metadata = metadata(case, &extra);
-    let config = Config::from_workspace_metadata(&metadata["metadata"]).expect("configuration");
+    let metadata = metadata(case);
+    let config = config(case, &metadata);
     let fixture_lock = Lockfile::parse(case.fixture.lock).expect("the fixture's lock file");
     let head_lock = case
         .head_lock
