@@ -1,10 +1,11 @@
-//! `testdata/metadata/rbee.json` is what `cargo metadata --format-version 1 --no-deps` says
-//! about the fixture `testdata/repos/rbee`, with the fixture's absolute directory replaced by
-//! [`FAKE_ROOT`] so that the file is the same on every machine (the graph's tests and its doc
-//! example use it with the repository root `/repo`). This test runs cargo on the fixture,
-//! applies the same rewrite and checks that the committed file still matches.
+//! `testdata/metadata/<fixture>.json` is what `cargo metadata --format-version 1 --no-deps`
+//! says about the fixture `testdata/repos/<fixture>`, with the fixture's absolute directory
+//! replaced by [`FAKE_ROOT`] so that the file is the same on every machine (the graph's tests
+//! and its doc example use them with the repository root `/repo`, or a directory above it for a
+//! workspace in a subdirectory). This test runs cargo on each fixture of [`FIXTURES`], applies
+//! the same rewrite and checks that the committed file still matches.
 //!
-//! After a change to the fixture's manifests, regenerate the file with
+//! After a change to a fixture's manifests, regenerate the files with
 //!
 //! ```sh
 //! RBEE_GRAPH_BLESS=1 cargo test -p rbee-graph-testdata --test metadata
@@ -18,13 +19,22 @@ use serde_json::Value;
 /// Where the fixture's workspace root pretends to be.
 const FAKE_ROOT: &str = "/repo";
 
-/// The committed file, relative to this crate.
-const COMMITTED: &str = "metadata/rbee.json";
+/// The fixtures whose metadata is committed, each as `metadata/<fixture>.json` in this crate.
+const FIXTURES: &[&str] = &[
+    "rbee",
+    "root-package",
+    "same-names",
+    "rg-layout",
+    "tk-layout",
+    "nu-layout",
+];
 
-/// Cargo's answer for the fixture, rewritten and normalized as committed.
-fn current() -> Value {
-    let fixture = rbee_graph_testdata::fixture_dir("rbee");
-    let fixture = fixture.canonicalize().expect("the rbee fixture exists");
+/// Cargo's answer for the fixture `name`, rewritten and normalized as committed.
+fn current(name: &str) -> Value {
+    let fixture = rbee_graph_testdata::fixture_dir(name);
+    let fixture = fixture
+        .canonicalize()
+        .unwrap_or_else(|e| panic!("the {name} fixture exists: {e}"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .args([
@@ -90,8 +100,9 @@ fn normalize(json: &mut Value) {
     map.remove("build_directory");
 }
 
-/// Panics unless every absolute path in `value` lies under [`FAKE_ROOT`].
-fn assert_under_fake_root(value: &Value) {
+/// Panics unless every absolute path in `value` lies under [`FAKE_ROOT`]; `file` names the
+/// committed file in the message.
+fn assert_under_fake_root(value: &Value, file: &str) {
     match value {
         Value::String(s) => {
             let path = s.strip_prefix("path+file://").unwrap_or(s);
@@ -100,32 +111,41 @@ fn assert_under_fake_root(value: &Value) {
                 || path.starts_with(&format!("{FAKE_ROOT}#"));
             assert!(
                 !path.starts_with('/') || inside,
-                "testdata/{COMMITTED} names a path outside {FAKE_ROOT}: {s}"
+                "testdata/{file} names a path outside {FAKE_ROOT}: {s}"
             );
         }
-        Value::Array(items) => items.iter().for_each(assert_under_fake_root),
-        Value::Object(map) => map.values().for_each(assert_under_fake_root),
+        Value::Array(items) => items.iter().for_each(|v| assert_under_fake_root(v, file)),
+        Value::Object(map) => map.values().for_each(|v| assert_under_fake_root(v, file)),
         _ => {}
     }
 }
 
 #[test]
-fn committed_metadata_matches_the_fixture() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED);
-    let now = current();
-    if std::env::var_os("RBEE_GRAPH_BLESS").is_some_and(|v| v == "1") {
-        let text = serde_json::to_string_pretty(&now).expect("serialize") + "\n";
-        std::fs::write(&file, text).expect("write the metadata file");
+fn committed_metadata_matches_the_fixtures() {
+    let bless = std::env::var_os("RBEE_GRAPH_BLESS").is_some_and(|v| v == "1");
+    let mut stale = Vec::new();
+    for name in FIXTURES {
+        let committed_path = format!("metadata/{name}.json");
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(&committed_path);
+        let now = current(name);
+        if bless {
+            let text = serde_json::to_string_pretty(&now).expect("serialize") + "\n";
+            std::fs::write(&file, text).expect("write the metadata file");
+        }
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("read testdata/{committed_path}: {e}"));
+        let committed: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("testdata/{committed_path} is not JSON: {e}"));
+        assert_eq!(committed["workspace_root"], FAKE_ROOT, "{committed_path}");
+        assert_under_fake_root(&committed, &committed_path);
+        if committed != now {
+            stale.push(committed_path);
+        }
     }
-    let committed: Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).expect("read the committed metadata"))
-            .expect("the committed metadata is JSON");
-    assert_eq!(committed["workspace_root"], FAKE_ROOT);
-    assert_under_fake_root(&committed);
     assert!(
-        committed == now,
-        "testdata/{COMMITTED} no longer matches `cargo metadata` of the rbee fixture; \
-         regenerate it with `RBEE_GRAPH_BLESS=1 cargo test -p rbee-graph-testdata --test \
-         metadata` and review the diff"
+        stale.is_empty(),
+        "{stale:?} no longer match `cargo metadata` of their fixtures; regenerate them with \
+         `RBEE_GRAPH_BLESS=1 cargo test -p rbee-graph-testdata --test metadata` and review the \
+         diff"
     );
 }

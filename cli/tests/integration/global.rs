@@ -1,4 +1,6 @@
-//! Path rule 1: workspace-global files affect every binary.
+//! Path rule 1, end to end: workspace-global files affect every binary. The other global
+//! files, and global files beside other changes, are in the fast layer,
+//! `graph/tests/rules/global.rs`.
 
 use rbee_graph_testdata::Repo;
 
@@ -37,67 +39,12 @@ fn rust_toolchain_toml_is_global() {
 }
 
 #[test]
-fn legacy_rust_toolchain_file_is_global() {
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &[], |r| {
-        r.write("rust-toolchain", &(current_toolchain() + "\n"))
-    });
-    assert_global(&v, "rust-toolchain");
-}
-
-#[test]
 fn cargo_config_toml_is_global() {
     let repo = Repo::from_fixture("rbee");
     let v = affected_after(&repo, &[], |r| {
         r.write(".cargo/config.toml", "[env]\nRBEE_FIXTURE = \"1\"\n")
     });
     assert_global(&v, ".cargo/config.toml");
-}
-
-#[test]
-fn legacy_cargo_config_is_global() {
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &[], |r| {
-        r.write(".cargo/config", "[env]\nRBEE_FIXTURE = \"1\"\n")
-    });
-    assert_global(&v, ".cargo/config");
-}
-
-#[test]
-fn cargo_config_inside_a_package_is_not_global() {
-    // Only configuration at or above the workspace root is global; below it, the file is just a
-    // file of the package that holds it.
-    let repo = Repo::from_fixture("rbee");
-    let path = "bin/queen-rbee/.cargo/config.toml";
-    let v = affected_after(&repo, &[], |r| {
-        r.write(path, "[env]\nRBEE_FIXTURE = \"1\"\n")
-    });
-    assert_eq!(changed(&v), [path]);
-    assert_eq!(bins(&v), pairs(&[("queen-rbee", "queen-rbee")]));
-    assert_reason(
-        &v,
-        ("queen-rbee", "queen-rbee"),
-        "path",
-        Some("queen-rbee"),
-        path,
-    );
-}
-
-#[test]
-fn global_wins_over_other_changes() {
-    // A global change and a change to one package together: every binary, each with the global
-    // reason.
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &[], |r| {
-        touch(r, "Cargo.toml");
-        touch(r, "bin/queen-rbee/src/main.rs");
-    });
-    assert_eq!(
-        changed(&v),
-        sorted(&["Cargo.toml", "bin/queen-rbee/src/main.rs"])
-    );
-    assert_eq!(bins(&v), all_rbee_bins());
-    assert_every_reason(&v, "global", None, "Cargo.toml");
 }
 
 #[test]

@@ -4,6 +4,10 @@
 //! The rbee fixture locks three crates.io crates: `itoa` (a normal dependency of
 //! `narration-core`, so nearly everything reaches it), `cfg-if` (normal, `llm-worker-rbee` only)
 //! and `fastrand` (a dev dependency of `job-server` only).
+//!
+//! Here end to end: one bump, and lock files missing at one end or both, read from git. The
+//! other bumps, a checksum alone, a text change without a changed entry and lock and source
+//! changes together are in the fast layer, `graph/tests/rules/lockfile.rs`.
 
 use rbee_graph_testdata::Repo;
 
@@ -33,82 +37,6 @@ fn bumping_itoa_affects_every_binary_but_xtask() {
     assert_chains_follow(&v, RBEE_EDGES);
     assert_eq!(member_set(&v, RBEE_MEMBERS), names(REACH_NARRATION));
     assert_dependencies_first(&packages(&v), RBEE_EDGES);
-}
-
-#[test]
-fn bumping_cfg_if_affects_only_the_worker() {
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &[], |r| {
-        bump_lock_entry(r, "Cargo.lock", "cfg-if", "1.0.4")
-    });
-    assert_eq!(changed(&v), ["Cargo.lock"]);
-    assert_eq!(bins(&v), pairs(&[("llm-worker-rbee", "llm-worker-rbee")]));
-    let reason = assert_reason(
-        &v,
-        ("llm-worker-rbee", "llm-worker-rbee"),
-        "lockfile",
-        Some("cfg-if"),
-        "Cargo.lock",
-    );
-    assert_eq!(reason.chain, ["cfg-if", "llm-worker-rbee"]);
-    assert_eq!(member_set(&v, RBEE_MEMBERS), names(&["llm-worker-rbee"]));
-}
-
-#[test]
-fn bumping_a_dev_only_crate_affects_no_binary() {
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &[], |r| {
-        bump_lock_entry(r, "Cargo.lock", "fastrand", "2.3.0")
-    });
-    assert_eq!(changed(&v), ["Cargo.lock"]);
-    assert_eq!(bins(&v), pairs(&[]));
-    assert_eq!(member_set(&v, RBEE_MEMBERS), names(&[]));
-}
-
-#[test]
-fn bumping_a_dev_only_crate_affects_its_dependents_tests() {
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &["--tests"], |r| {
-        bump_lock_entry(r, "Cargo.lock", "fastrand", "2.3.0")
-    });
-    assert_eq!(changed(&v), ["Cargo.lock"]);
-    assert_eq!(
-        bins(&v),
-        pairs(&[]),
-        "--tests does not change which binaries are affected"
-    );
-    assert_eq!(member_set(&v, RBEE_MEMBERS), names(&["job-server"]));
-}
-
-#[test]
-fn a_changed_checksum_alone_counts() {
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &[], |r| {
-        r.replace(
-            "Cargo.lock",
-            "4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600",
-            "4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914601",
-        )
-    });
-    assert_eq!(bins(&v), pairs(&[("llm-worker-rbee", "llm-worker-rbee")]));
-    assert_reason(
-        &v,
-        ("llm-worker-rbee", "llm-worker-rbee"),
-        "lockfile",
-        Some("cfg-if"),
-        "Cargo.lock",
-    );
-}
-
-#[test]
-fn lock_text_change_without_a_changed_entry_affects_nothing() {
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &[], |r| {
-        r.append("Cargo.lock", "# a comment, no entry changed\n")
-    });
-    assert_eq!(changed(&v), ["Cargo.lock"]);
-    assert_eq!(bins(&v), pairs(&[]));
-    assert_eq!(packages(&v), Vec::<String>::new());
 }
 
 /// Every external entry changed: `itoa` reaches every binary but xtask, `cfg-if` the worker.
@@ -162,38 +90,4 @@ fn no_lock_at_either_end_is_fine() {
         ])
     );
     assert_no_reason_of_kind(&v, "lockfile");
-}
-
-#[test]
-fn lock_and_source_changes_together() {
-    let repo = Repo::from_fixture("rbee");
-    let v = affected_after(&repo, &[], |r| {
-        bump_lock_entry(r, "Cargo.lock", "cfg-if", "1.0.4");
-        touch(r, "bin/queen-rbee/src/main.rs");
-    });
-    assert_eq!(
-        changed(&v),
-        sorted(&["Cargo.lock", "bin/queen-rbee/src/main.rs"])
-    );
-    assert_eq!(
-        bins(&v),
-        pairs(&[
-            ("queen-rbee", "queen-rbee"),
-            ("llm-worker-rbee", "llm-worker-rbee")
-        ])
-    );
-    assert_reason(
-        &v,
-        ("queen-rbee", "queen-rbee"),
-        "path",
-        Some("queen-rbee"),
-        "bin/queen-rbee/src/main.rs",
-    );
-    assert_reason(
-        &v,
-        ("llm-worker-rbee", "llm-worker-rbee"),
-        "lockfile",
-        Some("cfg-if"),
-        "Cargo.lock",
-    );
 }

@@ -187,3 +187,6 @@ fn same_dir(a: &Path, b: &Path) -> bool {
             (Ok(a), Ok(b)) if a == b
         )
 }
+
+#[cfg(test)]
+mod tests;
