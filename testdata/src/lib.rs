@@ -100,7 +100,9 @@
 
 #![warn(missing_docs)]
 
-pub mod generate;
+mod random;
+
+pub use random::Rng;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -22,10 +22,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rbee_graph_testdata::{Repo, tempfile};
+use rbee_graph_testdata::{Repo, Rng, tempfile};
 use serde_json::Value;
 
-use crate::oracle::{Lab, Out, Rng, real_cargo, seed_from_env};
+use crate::oracle::{Lab, Out, real_cargo, seed_from_env};
 use crate::util::RBEE_BINS;
 
 const SEED_VAR: &str = "RBEE_GRAPH_FAULT_SEED";
