@@ -17,11 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
+use rbee_graph_testdata::{Repo, tempfile};
 use serde_json::Value;
 
 use crate::oracle::{Lab, Out};
-use crate::util::{BIN, RBEE_BINS};
+use crate::util::{BIN, RBEE_BINS, apply_env_policy, real_cargo};
 
 /// How long any one run may take before it counts as a hang.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -82,12 +82,8 @@ fn rg(lab: &Lab, args: &[&str]) -> Out {
 /// `rbee-graph ARGS` in `dir`, with git discovery stopping at `ceiling`.
 fn rg_in(dir: &Path, ceiling: &Path, args: &[&OsStr]) -> Out {
     let mut cmd = Command::new(BIN);
-    configure_git_env(&mut cmd);
-    cmd.env("GIT_CEILING_DIRECTORIES", ceiling)
-        .env_remove("RBEE_GRAPH_LOG")
-        .env_remove("RBEE_GRAPH_LOG")
-        .env("NO_COLOR", "1")
-        .env("CARGO", crate::oracle::real_cargo())
+    apply_env_policy(&mut cmd, Some(ceiling))
+        .env("CARGO", real_cargo())
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null());

@@ -31,7 +31,7 @@ use std::time::{Duration, SystemTime};
 use rbee_graph_testdata::{Repo, Rng, configure_git_env};
 use serde_json::Value;
 
-use crate::util::{BIN, RBEE_BINS};
+use crate::util::{BIN, RBEE_BINS, apply_env_policy, real_cargo};
 
 // ---------------------------------------------------------------------------------------------
 // Seeds (the generator is `rbee_graph_testdata::Rng`).
@@ -192,11 +192,6 @@ pub struct Lab {
     pub build_target: Option<String>,
 }
 
-/// The real cargo.
-pub fn real_cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
-}
-
 /// Variables that change what cargo builds, removed from every process unless the laboratory
 /// sets them.
 const CONTROLLED_ENV: &[&str] = &[
@@ -294,21 +289,7 @@ impl Lab {
     }
 
     fn environment(&self, cmd: &mut Command) {
-        configure_git_env(cmd);
-        if let Some(parent) = self.root.parent() {
-            cmd.env("GIT_CEILING_DIRECTORIES", parent);
-        }
-        cmd.env_remove("RBEE_GRAPH_LOG")
-            .env_remove("RBEE_GRAPH_LOG")
-            .env_remove("RBEE_GRAPH_AUTO_BUILD")
-            .env_remove("RBEE_GRAPH_PROFILE")
-            .env_remove("RBEE_GRAPH")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET_DIR")
-            .env("NO_COLOR", "1")
-            .env_remove("CLICOLOR_FORCE")
-            .env("CARGO", &self.cargo);
+        apply_env_policy(cmd, self.root.parent()).env("CARGO", &self.cargo);
         for var in CONTROLLED_ENV {
             cmd.env_remove(var);
         }
@@ -428,8 +409,8 @@ impl Lab {
     /// Runs a built daemon without `RBEE_GRAPH` (so it spawns nothing); its stdout, or `None`
     /// when it is missing or fails.
     pub fn run_daemon(&self, bin: &str) -> Option<String> {
-        let out = Command::new(self.exe(bin))
-            .env_remove("RBEE_GRAPH")
+        let mut cmd = Command::new(self.exe(bin));
+        let out = apply_env_policy(&mut cmd, self.root.parent())
             .stdin(Stdio::null())
             .output()
             .ok()?;
