@@ -30,6 +30,7 @@ mod pictures;
 mod reads;
 mod realistic;
 mod records;
+mod snapshots;
 mod util;
 mod variants;
 mod watch;
