@@ -181,6 +181,36 @@ pub fn real_cargo() -> OsString {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Skipping a test.
+
+/// Whether the tests run on CI (`CI` set and not empty), where `.ci/run` installs every tool
+/// the tests need.
+pub fn on_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// Says on stderr that the calling test is skipped and why (`SKIPPED: TEST: WHY`, shown even
+/// though the harness captures a passing test's output); the caller returns next. For a tool CI cannot have (see [`skip_unless_ci`] for one it must have).
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    // Straight to the process's stderr: the test harness captures `eprintln!` of a passing
+    // test, and a skip must be seen.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
+}
+
+/// Like [`skip`], for a missing tool that CI installs: on CI ([`on_ci`]) the test fails instead,
+/// so a broken CI machine cannot pass by skipping.
+pub fn skip_unless_ci(why: &str) {
+    assert!(
+        !on_ci(),
+        "{why}; CI is set, and on CI a missing tool fails the test instead of skipping it"
+    );
+    skip(why);
+}
+
+// ---------------------------------------------------------------------------------------------
 // A logging cargo shim.
 
 /// A cargo shim: a `#!/bin/sh` script named `cargo`, in its own temporary directory, that
