@@ -1,6 +1,6 @@
 //! The text output, compared in full: each command's whole output against a snapshot under
-//! `cli/tests/integration/snapshots/`, and the README's examples against what the binary prints
-//! on the fixture they came from.
+//! `cli/tests/integration/snapshots/`, and the README's examples (its `$ rbee-graph` lines and
+//! its Mermaid picture) against what the binary prints on the fixture they came from.
 //!
 //! Before comparing, the temporary repository root becomes `[ROOT]` and commit ids (full, or the
 //! ten characters the text output shows) become `<SUBJECT>`, the subject of the commit, so
@@ -371,6 +371,41 @@ fn readme_why_examples() {
         text.push_str(&stdout_only(&repo, &["why", path]));
     }
     check("why", &redact(&repo, &text));
+}
+
+/// The README's Mermaid picture of the fixture after an edit of `narration-core`: the whole
+/// block, as `graph --format mermaid --only-affected --base HEAD` prints it.
+#[test]
+fn readme_mermaid_example() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("read README.md");
+    let intro =
+        "(`rbee-graph graph --format mermaid --only-affected --base HEAD`):\n\n```mermaid\n";
+    let start = readme
+        .find(intro)
+        .unwrap_or_else(|| panic!("README.md introduces a Mermaid example with {intro:?}"))
+        + intro.len();
+    let end = start + readme[start..].find("```\n").expect("the block ends");
+    let expected = redact_ids(&readme[start..end]);
+
+    let repo = Repo::from_fixture("rbee");
+    repo.append("libs/narration-core/src/lib.rs", "// touched\n");
+    let args = [
+        "graph",
+        "--format",
+        "mermaid",
+        "--only-affected",
+        "--base",
+        "HEAD",
+    ];
+    let actual = redact_ids(&stdout_only(&repo, &args));
+    assert!(
+        actual == expected,
+        "README.md's Mermaid example is not what `rbee-graph {}` prints:\n{}",
+        args.join(" "),
+        diff(&expected, &actual)
+    );
 }
 
 /// `affected --base HEAD` on a fresh clone with one uncommitted edit (the README's example),
