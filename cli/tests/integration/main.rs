@@ -7,7 +7,12 @@
 //!
 //! The modules follow the brief (`/work/shared/DESIGN.md`): one per group of path rules, then
 //! history (merge-base, renames, packages added or removed), the working tree, other workspace
-//! layouts, output formats and bad input. The helpers are in `util`.
+//! layouts, output formats and bad input. The helpers are in `util`: every process a test starts
+//! (the binary, cargo, a fixture's daemons) gets the same environment from
+//! `util::apply_env_policy`, cargo runs are counted through `util::CargoShim`, and a test that
+//! cannot run here says `SKIPPED: ...` (`util::skip`), or fails on CI (`util::skip_unless_ci`).
+//! `snapshots` compares whole text outputs, and the README's examples, with the temporary root
+//! and commit ids redacted.
 
 mod cascade;
 mod ci;
