@@ -8,39 +8,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
+use rbee_graph_testdata::Repo;
 
-use crate::util::BIN;
+use crate::util::{BIN, CargoShim, command};
 
 /// A fixture repository with a cargo shim, built once with `rbee-graph build`.
 struct Cascade {
     repo: Repo,
-    _shim_dir: tempfile::TempDir,
-    shim: PathBuf,
-    log: PathBuf,
+    shim: CargoShim,
 }
 
 impl Cascade {
     fn new() -> Cascade {
-        let repo = Repo::from_fixture("rbee");
-        let shim_dir = tempfile::tempdir().expect("temp dir");
-        let log = shim_dir.path().join("cargo.log");
-        let shim = shim_dir.path().join("cargo");
-        let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        std::fs::write(
-            &shim,
-            format!(
-                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{real}' \"$@\"\n",
-                log.display()
-            ),
-        )
-        .expect("write the cargo shim");
-        make_executable(&shim);
         let cascade = Cascade {
-            repo,
-            _shim_dir: shim_dir,
-            shim,
-            log,
+            repo: Repo::from_fixture("rbee"),
+            shim: CargoShim::new(),
         };
         cascade.rbee_graph(&["build"]);
         cascade.clear_log();
@@ -48,15 +30,10 @@ impl Cascade {
     }
 
     fn command(&self, program: &Path) -> Command {
-        let mut cmd = Command::new(program);
-        configure_git_env(&mut cmd);
+        let mut cmd = command(program, &self.repo);
         cmd.current_dir(self.repo.root())
-            .env("CARGO", &self.shim)
-            .env("RBEE_GRAPH", BIN)
-            .env("NO_COLOR", "1")
-            .env_remove("RBEE_GRAPH_AUTO_BUILD")
-            .env_remove("RBEE_GREETING")
-            .env_remove("RBEE_GRAPH_LOG");
+            .env("CARGO", self.shim.path())
+            .env("RBEE_GRAPH", BIN);
         cmd
     }
 
@@ -98,9 +75,9 @@ impl Cascade {
 
     /// Every cargo invocation since the last [`Self::clear_log`], as argument lists.
     fn cargo_calls(&self) -> Vec<Vec<String>> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
+        self.shim
+            .calls()
+            .iter()
             .map(|line| line.split_whitespace().map(str::to_owned).collect())
             .collect()
     }
@@ -123,14 +100,8 @@ impl Cascade {
     }
 
     fn clear_log(&self) {
-        let _ = std::fs::remove_file(&self.log);
+        self.shim.clear();
     }
-}
-
-#[cfg(unix)]
-fn make_executable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
 /// The `started` lines of the daemons, as (daemon, pid, mark).

@@ -275,8 +275,7 @@ fn cargo_args_select_every_affected_binary_for_one_cargo_build() {
         args, "-p rbee-hive --bin rbee-hive",
         "only the main binary's own source"
     );
-    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    let out = cargo
+    let out = command(real_cargo(), &repo)
         .arg("build")
         .args(args.split(' '))
         .current_dir(repo.workspace())
@@ -338,19 +337,10 @@ fn a_blobless_clone_answers_when_it_can_and_says_what_is_missing_when_not() {
     ]);
     let rg = |args: &[&str]| {
         let mut cmd = Command::new(BIN);
-        configure_git_env(&mut cmd);
-        let out = cmd
-            .env("GIT_CEILING_DIRECTORIES", dir.path())
-            .env("NO_COLOR", "1")
+        apply_env_policy(&mut cmd, Some(dir.path()))
             .args(args)
-            .current_dir(&clone)
-            .output()
-            .expect("run rbee-graph");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).expect("UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("UTF-8"),
-        }
+            .current_dir(&clone);
+        output(&mut cmd)
     };
     // Paths only: trees are there.
     let v = rg(&[

@@ -58,8 +58,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+use rbee_graph_testdata::Rng;
+
 use crate::oracle::{
-    Builder, DATA_DIR, Lab, Oracle, Rng, exe_id, install_worker_data, long_ago, normalize,
+    Builder, DATA_DIR, Lab, Oracle, exe_id, install_worker_data, long_ago, normalize,
     seed_from_env, set_mtime,
 };
 use crate::util::RBEE_BINS;

@@ -1,10 +1,30 @@
-//! Bad input: exit status 2 and exactly one line on stderr, starting with `error: `.
+//! Bad input: exit status 2 and exactly one line on stderr, starting with `error: `, and the
+//! message itself, word for word (with the temporary paths redacted): what it says is wrong and
+//! what to do is part of the contract. Messages quoted from cargo or TOML parsers change with them.
 
 use std::ffi::OsString;
+use std::path::Path;
 
 use rbee_graph_testdata::Repo;
 
 use crate::util::*;
+
+/// Asserts `run` was rejected as bad input ([`assert_bad_input`]) with exactly the message
+/// `expected` after `error: `, where the repository root reads `[ROOT]` and each `(path, name)`
+/// of `temp` reads `name`.
+fn assert_error(run: &Run, repo: &Repo, temp: &[(&Path, &str)], expected: &str) {
+    assert_bad_input(run);
+    let mut line = run.stderr.trim_end_matches('\n').to_owned();
+    for (path, name) in temp {
+        line = line.replace(&path.display().to_string(), name);
+    }
+    line = line.replace(&repo.root().display().to_string(), "[ROOT]");
+    assert_eq!(
+        line.strip_prefix("error: "),
+        Some(expected),
+        "the error message changed: {run:#?}"
+    );
+}
 
 /// Makes the workspace's manifests unlike any other test's, so that a graph cached by content
 /// (in or outside the repository) cannot answer in place of cargo.
@@ -16,19 +36,26 @@ fn make_manifests_unique(repo: &Repo) {
 #[test]
 fn not_a_git_repository() {
     let repo = Repo::without_git("rbee");
-    assert_bad_input(&run(
+    assert_error(
+        &run(&repo, &["affected", "--base", "HEAD", "--format", "json"]),
         &repo,
-        &["affected", "--base", "HEAD", "--format", "json"],
-    ));
+        &[],
+        "[ROOT] is not inside a git repository; run rbee-graph from a git checkout (or `git init` one)",
+    );
 }
 
 #[test]
 fn unknown_base_revision() {
     let repo = Repo::from_fixture("rbee");
-    assert_bad_input(&run(
+    assert_error(
+        &run(
+            &repo,
+            &["affected", "--base", "no-such-branch", "--format", "json"],
+        ),
         &repo,
-        &["affected", "--base", "no-such-branch", "--format", "json"],
-    ));
+        &[],
+        "unknown revision `no-such-branch`: couldn't parse revision; check the name, or `git fetch origin` if it is a remote branch",
+    );
 }
 
 #[test]
@@ -38,7 +65,12 @@ fn unknown_head_revision() {
         &repo,
         &["affected", "--base", "HEAD", "--head", "no-such-branch"],
     );
-    assert_bad_input(&out);
+    assert_error(
+        &out,
+        &repo,
+        &[],
+        "unknown revision `no-such-branch`: couldn't parse revision; check the name, or `git fetch origin` if it is a remote branch",
+    );
 }
 
 #[test]
@@ -48,47 +80,60 @@ fn base_without_a_common_ancestor() {
     repo.git(&["checkout", "-q", "--orphan", "unrelated"]);
     touch(&repo, "shared/prompts.txt");
     repo.commit("unrelated root");
-    assert_bad_input(&run(
+    assert_error(
+        &run(&repo, &["affected", "--base", "main", "--head", "HEAD"]),
         &repo,
-        &["affected", "--base", "main", "--head", "HEAD"],
-    ));
+        &[],
+        "`main` and `HEAD` have no common ancestor; pick a base on the same history",
+    );
 }
 
 #[test]
 fn invalid_member_manifest() {
     let repo = Repo::from_fixture("rbee");
     repo.append("libs/job-server/Cargo.toml", "\n[dependencies\nbroken = \n");
-    assert_bad_input(&run(
+    assert_error(
+        &run(&repo, &["affected", "--base", "HEAD", "--format", "json"]),
         &repo,
-        &["affected", "--base", "HEAD", "--format", "json"],
-    ));
+        &[],
+        "`cargo metadata` failed: unclosed table, expected `]` (libs/job-server/Cargo.toml:14:14)",
+    );
 }
 
 #[test]
 fn invalid_root_manifest() {
     let repo = Repo::from_fixture("rbee");
     repo.append("Cargo.toml", "\nthis is not toml\n");
-    assert_bad_input(&run(
+    assert_error(
+        &run(&repo, &["affected", "--base", "HEAD", "--format", "json"]),
         &repo,
-        &["affected", "--base", "HEAD", "--format", "json"],
-    ));
+        &[],
+        "`cargo metadata` failed: key with no value, expected `=` (Cargo.toml:13:6)",
+    );
 }
 
 #[test]
 fn invalid_manifest_in_graph() {
     let repo = Repo::from_fixture("rbee");
     repo.append("libs/job-server/Cargo.toml", "\n[dependencies\nbroken = \n");
-    assert_bad_input(&run(&repo, &["graph", "--format", "json"]));
+    assert_error(
+        &run(&repo, &["graph", "--format", "json"]),
+        &repo,
+        &[],
+        "`cargo metadata` failed: unclosed table, expected `]` (libs/job-server/Cargo.toml:14:14)",
+    );
 }
 
 #[test]
 fn unparsable_lock_file() {
     let repo = Repo::from_fixture("rbee");
     repo.write("Cargo.lock", "version = 4\n[[package]\nname = \"itoa\n");
-    assert_bad_input(&run(
+    assert_error(
+        &run(&repo, &["affected", "--base", "HEAD", "--format", "json"]),
         &repo,
-        &["affected", "--base", "HEAD", "--format", "json"],
-    ));
+        &[],
+        "Cargo.lock: not a valid lock file: TOML parse error at line 2, column 11: unclosed array table, expected `]`; regenerate it with `cargo generate-lockfile`",
+    );
 }
 
 #[cfg(unix)]
@@ -115,11 +160,19 @@ fn cargo_fails() {
         path.push(old);
     }
     let env = [("PATH", path), ("CARGO", cargo.into_os_string())];
-    for args in [
-        &["affected", "--base", "HEAD", "--format", "json"][..],
-        &["graph", "--format", "json"][..],
+    let temp = [(bin.path(), "[BIN]")];
+    for (args, expected) in [
+        (
+            &["affected", "--base", "HEAD", "--format", "json"][..],
+            "`cargo metadata` failed: this cargo always fails",
+        ),
+        (
+            &["graph", "--format", "json"][..],
+            "`cargo metadata` failed: this cargo always fails",
+        ),
     ] {
-        assert_bad_input(&run_in(&repo, &repo.workspace(), args, &env));
+        let out = run_in(&repo, &repo.workspace(), args, &env);
+        assert_error(&out, &repo, &temp, expected);
     }
 }
 
@@ -128,19 +181,25 @@ fn missing_manifest_path() {
     let repo = Repo::from_fixture("rbee");
     let missing = repo.workspace().join("no-such-dir/Cargo.toml");
     let missing = missing.to_str().expect("a UTF-8 temporary path");
-    for args in [
-        &[
-            "affected",
-            "--manifest-path",
-            missing,
-            "--base",
-            "HEAD",
-            "--format",
-            "json",
-        ][..],
-        &["graph", "--manifest-path", missing, "--format", "json"][..],
+    for (args, expected) in [
+        (
+            &[
+                "affected",
+                "--manifest-path",
+                missing,
+                "--base",
+                "HEAD",
+                "--format",
+                "json",
+            ][..],
+            "manifest not found: [ROOT]/no-such-dir/Cargo.toml; pass --manifest-path to a workspace's Cargo.toml",
+        ),
+        (
+            &["graph", "--manifest-path", missing, "--format", "json"][..],
+            "manifest not found: [ROOT]/no-such-dir/Cargo.toml; pass --manifest-path to a workspace's Cargo.toml",
+        ),
     ] {
-        assert_bad_input(&run(&repo, args));
+        assert_error(&run(&repo, args), &repo, &[], expected);
     }
 }
 
@@ -148,39 +207,60 @@ fn missing_manifest_path() {
 fn no_workspace_in_the_current_directory() {
     let repo = Repo::from_fixture("rbee");
     let empty = rbee_graph_testdata::tempfile::tempdir().expect("a temporary directory");
-    assert_bad_input(&run_in(
+    let temp = [(empty.path(), "[EMPTY]")];
+    let out = run_in(&repo, empty.path(), &["graph", "--format", "json"], &[]);
+    assert_error(
+        &out,
         &repo,
-        empty.path(),
-        &["graph", "--format", "json"],
-        &[],
-    ));
+        &temp,
+        "`cargo metadata` failed: could not find `Cargo.toml` in `[EMPTY]` or any parent directory",
+    );
     let out = run_in(
         &repo,
         empty.path(),
         &["affected", "--base", "HEAD", "--format", "json"],
         &[],
     );
-    assert_bad_input(&out);
+    assert_error(
+        &out,
+        &repo,
+        &temp,
+        "`cargo metadata` failed: could not find `Cargo.toml` in `[EMPTY]` or any parent directory",
+    );
 }
 
 #[test]
 fn unknown_format() {
     let repo = Repo::from_fixture("rbee");
-    assert_bad_input(&run(
+    assert_error(
+        &run(&repo, &["affected", "--base", "HEAD", "--format", "xml"]),
         &repo,
-        &["affected", "--base", "HEAD", "--format", "xml"],
-    ));
-    assert_bad_input(&run(&repo, &["graph", "--format", "github-matrix"]));
+        &[],
+        "invalid value 'xml' for '--format <FORMAT>'; [possible values: text, json, github-matrix, cargo-args] (see `rbee-graph --help`)",
+    );
+    assert_error(
+        &run(&repo, &["graph", "--format", "github-matrix"]),
+        &repo,
+        &[],
+        "invalid value 'github-matrix' for '--format <FORMAT>'; [possible values: dot, mermaid, svg, json] (see `rbee-graph --help`)",
+    );
 }
 
 #[test]
 fn unknown_subcommand_and_flag() {
     let repo = Repo::from_fixture("rbee");
-    assert_bad_input(&run(&repo, &["no-such-command"]));
-    assert_bad_input(&run(
+    assert_error(
+        &run(&repo, &["no-such-command"]),
         &repo,
-        &["affected", "--base", "HEAD", "--no-such-flag"],
-    ));
+        &[],
+        "unrecognized subcommand 'no-such-command' (see `rbee-graph --help`)",
+    );
+    assert_error(
+        &run(&repo, &["affected", "--base", "HEAD", "--no-such-flag"]),
+        &repo,
+        &[],
+        "unexpected argument '--no-such-flag' found (see `rbee-graph --help`)",
+    );
 }
 
 #[test]
@@ -207,6 +287,10 @@ fn configuration_with_a_spawn_cycle() {
         "\"rbee-keeper\" = [\"queen-rbee\"], \"llm-worker-rbee\" = [\"rbee-keeper\"]",
     );
     let out = run(&repo, &["status"]);
-    assert_bad_input(&out);
-    assert!(out.stderr.contains("spawn cycle"), "{}", out.stderr);
+    assert_error(
+        &out,
+        &repo,
+        &[],
+        "invalid configuration `workspace.metadata.rbee-graph.spawns`: spawn cycle between binaries: llm-worker-rbee -> queen-rbee -> rbee-hive -> rbee-keeper",
+    );
 }

@@ -16,77 +16,52 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rbee_graph_testdata::{Repo, tempfile};
+use rbee_graph_testdata::{Repo, Rng};
 use serde_json::Value;
 
-use crate::oracle::{Lab, Out, Rng, real_cargo, seed_from_env};
+use crate::oracle::{Lab, Out, seed_from_env};
 use crate::util::RBEE_BINS;
+use crate::util::{CargoShim, real_cargo};
 
 const SEED_VAR: &str = "RBEE_GRAPH_FAULT_SEED";
 const NARRATION: &str = "libs/narration-core/src/lib.rs";
 const NARRATE: &str = "format!(\"[{actor}] {action}\")";
 
-/// A cargo shim: `cargo build ...` logs `start PID`, takes the overlap marker (logging
-/// `OVERLAP` if another build holds it), sleeps `pre` seconds, runs the real cargo, sleeps
-/// `post` seconds, releases the marker and logs `end PID STATUS`. Anything else runs the real
-/// cargo directly.
+/// A cargo shim ([`CargoShim`]) whose `cargo build ...` also logs `start PID`, takes the
+/// overlap marker (logging `OVERLAP` if another build holds it), sleeps `pre` seconds, runs the
+/// real cargo, sleeps `post` seconds, releases the marker and logs `end PID STATUS`. Anything
+/// else runs the real cargo directly.
 struct Shim {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    log: PathBuf,
+    cargo: CargoShim,
     marker: PathBuf,
 }
 
 impl Shim {
     fn new(pre: &str, post: &str) -> Shim {
-        let dir = tempfile::Builder::new()
-            .prefix("rbee-graph-fault-shim-")
-            .tempdir()
-            .expect("shim directory");
-        let path = dir.path().join("cargo");
-        let log = dir.path().join("cargo.log");
-        let marker = dir.path().join("building");
-        let real = real_cargo();
-        let real = real.to_str().expect("a UTF-8 cargo path");
-        let script = format!(
-            "#!/bin/sh\n\
-             LOG='{log}'\n\
-             if [ \"$1\" != build ]; then exec '{real}' \"$@\"; fi\n\
-             echo \"start $$\" >> \"$LOG\"\n\
-             if ! mkdir '{marker}' 2>/dev/null; then echo \"OVERLAP $$\" >> \"$LOG\"; fi\n\
+        let build = format!(
+            "echo \"start $$\" >> \"$LOG\"\n\
+             if ! mkdir \"$SHIM_DIR/building\" 2>/dev/null; then echo \"OVERLAP $$\" >> \"$LOG\"; fi\n\
              sleep {pre}\n\
-             '{real}' \"$@\"\n\
+             \"$REAL\" \"$@\"\n\
              rc=$?\n\
              sleep {post}\n\
-             rmdir '{marker}' 2>/dev/null\n\
+             rmdir \"$SHIM_DIR/building\" 2>/dev/null\n\
              echo \"end $$ $rc\" >> \"$LOG\"\n\
-             exit $rc\n",
-            log = log.display(),
-            marker = marker.display(),
+             exit $rc"
         );
-        fs::write(&path, script).expect("write the shim");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod the shim");
-        fs::write(&log, "").expect("create the log");
-        Shim {
-            _dir: dir,
-            path,
-            log,
-            marker,
-        }
+        let cargo = CargoShim::with_build_step(&real_cargo(), Some(&build));
+        let marker = cargo.dir().join("building");
+        Shim { cargo, marker }
     }
 
+    /// The log: each invocation's arguments, and the `start`, `OVERLAP` and `end` lines.
     fn lines(&self) -> Vec<String> {
-        fs::read_to_string(&self.log)
-            .expect("read the shim log")
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        self.cargo.calls()
     }
 
     fn count(&self, word: &str) -> usize {
@@ -97,7 +72,7 @@ impl Shim {
     }
 
     fn clear(&self) {
-        fs::write(&self.log, "").expect("clear the log");
+        self.cargo.clear();
         let _ = fs::remove_dir(&self.marker);
     }
 
@@ -118,7 +93,7 @@ impl Shim {
 
 fn lab_with(shim: &Shim) -> Lab {
     let mut lab = Lab::new(Repo::from_fixture("rbee"));
-    lab.cargo = shim.path.clone().into_os_string();
+    lab.cargo = shim.cargo.path().as_os_str().to_owned();
     lab
 }
 

@@ -17,7 +17,7 @@
 
 #![cfg(unix)]
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
@@ -27,7 +27,7 @@ use std::time::SystemTime;
 use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
 use serde_json::Value;
 
-use crate::util::{BIN, Run};
+use crate::util::{BIN, CargoShim, Run, apply_env_policy, command, output, real_cargo, skip};
 
 const NARRATION: &str = "libs/narration-core/src/lib.rs";
 const MARK_V1: &str = "pub const MARK: &str = \"v1\";";
@@ -39,14 +39,13 @@ const HIVE: (&str, &str) = ("rbee-hive", "rbee-hive");
 // ---------------------------------------------------------------------------------------------
 // A fixture repository, a scratch directory outside it, and a logging cargo shim.
 
-/// A copy of a fixture, a scratch directory outside the repository (for the cargo shim, its
-/// log, and whatever a test puts outside the repository), and environment variables every run
-/// of the binary gets.
+/// A copy of a fixture, a logging cargo shim, a scratch directory outside the repository (for
+/// whatever a test puts outside the repository), and environment variables every run of the
+/// binary gets.
 struct Fx {
     repo: Repo,
     scratch: tempfile::TempDir,
-    shim: PathBuf,
-    log: PathBuf,
+    shim: CargoShim,
     env: Vec<(String, OsString)>,
     removed: Vec<String>,
 }
@@ -57,31 +56,19 @@ impl Fx {
     }
 
     fn with_repo(repo: Repo) -> Fx {
-        let real = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-        Fx::with_repo_and_cargo(repo, real.to_str().expect("a UTF-8 cargo path"))
+        Fx::with_repo_and_cargo(repo, &real_cargo())
     }
 
     /// Like [`Fx::with_repo`], with the shim running `real` (a path or a name on `PATH`).
-    fn with_repo_and_cargo(repo: Repo, real: &str) -> Fx {
+    fn with_repo_and_cargo(repo: Repo, real: &OsStr) -> Fx {
         let scratch = tempfile::Builder::new()
             .prefix("rbee-graph-inputs-")
             .tempdir()
             .expect("create the scratch directory");
-        let shim = scratch.path().join("cargo");
-        let log = scratch.path().join("cargo.log");
-        let script = format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            real
-        );
-        fs::write(&shim, script).expect("write the cargo shim");
-        fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).expect("chmod the shim");
-        fs::write(&log, "").expect("create the cargo log");
         Fx {
             repo,
             scratch,
-            shim,
-            log,
+            shim: CargoShim::running(real),
             env: Vec::new(),
             removed: Vec::new(),
         }
@@ -104,15 +91,8 @@ impl Fx {
 
     /// Runs `rbee-graph ARGS` in `dir`, through the shim, with extra variables `extra`.
     fn run_at(&self, dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Run {
-        let mut cmd = Command::new(BIN);
-        configure_git_env(&mut cmd);
-        if let Some(parent) = self.repo.root().parent() {
-            cmd.env("GIT_CEILING_DIRECTORIES", parent);
-        }
-        cmd.env_remove("RBEE_GRAPH_LOG")
-            .env("NO_COLOR", "1")
-            .env_remove("CLICOLOR_FORCE")
-            .env("CARGO", &self.shim);
+        let mut cmd = command(BIN, &self.repo);
+        cmd.env("CARGO", self.shim.path());
         for key in &self.removed {
             cmd.env_remove(key);
         }
@@ -123,20 +103,13 @@ impl Fx {
             cmd.env(key, value);
         }
         cmd.args(args).current_dir(dir);
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        }
+        output(&mut cmd)
     }
 
     /// Plain `cargo ARGS` in `dir`, with this fixture's environment: the developer who does
     /// not go through rbee-graph.
     fn plain_cargo_at(&self, dir: &Path, args: &[&str]) {
-        let mut cmd = Command::new(&self.shim);
+        let mut cmd = command(self.shim.path(), &self.repo);
         for key in &self.removed {
             cmd.env_remove(key);
         }
@@ -206,18 +179,14 @@ impl Fx {
 
     /// The cargo invocations logged so far, one line of arguments each.
     fn log(&self) -> Vec<String> {
-        fs::read_to_string(&self.log)
-            .expect("read the cargo log")
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        self.shim.calls()
     }
 
+    /// Empties the cargo log.
     fn clear_log(&self) {
-        fs::write(&self.log, "").expect("clear the cargo log");
+        self.shim.clear();
     }
 
-    /// The `cargo build` invocations logged so far.
     fn builds(&self) -> Vec<String> {
         self.log()
             .into_iter()
@@ -252,10 +221,8 @@ fn ensured_path(run: &Run) -> PathBuf {
 /// Runs a built binary (spawning nothing, with no greeting in its environment); returns its
 /// standard output.
 fn run_exe(exe: &Path) -> String {
-    let out = Command::new(exe)
-        .env_remove("RBEE_GRAPH")
-        .env_remove("RBEE_GRAPH_SUPERVISED")
-        .env_remove("RBEE_GREETING")
+    let mut cmd = Command::new(exe);
+    let out = apply_env_policy(&mut cmd, None)
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", exe.display()));
@@ -336,8 +303,7 @@ fn git_in(dir: &Path, args: &[&str]) -> String {
 /// Lets cargo add new path dependencies to `Cargo.lock` (so the commit holds the lock file the
 /// build will use).
 fn update_lock(repo: &Repo) {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let out = Command::new(cargo)
+    let out = command(real_cargo(), repo)
         .args([
             "metadata",
             "--offline",
@@ -1455,11 +1421,12 @@ fn git_ignored_rust_toolchain_file_change_makes_stale() {
         .env_remove("RUSTUP_TOOLCHAIN")
         .output();
     let (Ok(nightly), true) = (nightly, proxy.is_file()) else {
-        eprintln!("skipped: no rustup proxy or no nightly toolchain");
+        // Not installed on CI either (it can reach crates.io only, not rustup's servers).
+        skip("no rustup proxy or no nightly toolchain");
         return;
     };
     if !nightly.status.success() {
-        eprintln!("skipped: no nightly toolchain");
+        skip("no nightly toolchain");
         return;
     }
 
@@ -1467,7 +1434,7 @@ fn git_ignored_rust_toolchain_file_change_makes_stale() {
     repo.append(".gitignore", "/rust-toolchain.toml\n");
     repo.write("rust-toolchain.toml", "[toolchain]\nchannel = \"stable\"\n");
     repo.commit("ignore rust-toolchain.toml");
-    let mut fx = Fx::with_repo_and_cargo(repo, proxy.to_str().expect("UTF-8"));
+    let mut fx = Fx::with_repo_and_cargo(repo, proxy.as_os_str());
     fx.remove_env("RUSTUP_TOOLCHAIN");
     fx.remove_env("RUSTC");
     fx.set_env("PATH", {

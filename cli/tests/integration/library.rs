@@ -7,9 +7,10 @@
 //! cargo's `CARGO_TARGET_TMPDIR` that outlives the test, so later runs reuse it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use rbee_graph_testdata::{Repo, configure_git_env};
+use rbee_graph_testdata::Repo;
+
+use crate::util::{BIN, command};
 
 /// The rbee fixture with `daemon-lifecycle`'s `library-hook` on, depending on this checkout's
 /// engine without its `watch` feature.
@@ -45,11 +46,8 @@ fn target_dir() -> PathBuf {
 }
 
 fn rbee_graph(repo: &Repo, args: &[&str]) -> std::process::Output {
-    let mut cmd = Command::new(crate::util::BIN);
-    configure_git_env(&mut cmd);
+    let mut cmd = command(BIN, repo);
     cmd.env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("RBEE_GRAPH")
-        .env("NO_COLOR", "1")
         .args(args)
         .current_dir(repo.workspace());
     cmd.output().expect("run rbee-graph")
@@ -69,11 +67,8 @@ fn the_cascade_spawns_through_the_library_and_streams_cargos_output_as_narration
     // the worker, rebuild them through the library before spawning.
     repo.append("bin/queen-rbee/src/main.rs", "\n// edited\n");
     repo.append("bin/llm-worker-rbee/src/worker.rs", "\n// edited\n");
-    let mut keeper = Command::new(target_dir().join("debug/rbee-keeper"));
-    configure_git_env(&mut keeper);
-    let out = keeper
+    let out = command(target_dir().join("debug/rbee-keeper"), &repo)
         .env("CARGO_TARGET_DIR", target_dir())
-        .env_remove("RBEE_GRAPH")
         .current_dir(repo.workspace())
         .output()
         .expect("run rbee-keeper");

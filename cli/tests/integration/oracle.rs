@@ -28,50 +28,13 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
-use rbee_graph_testdata::{Repo, configure_git_env};
+use rbee_graph_testdata::{Repo, Rng, configure_git_env};
 use serde_json::Value;
 
-use crate::util::{BIN, RBEE_BINS};
+use crate::util::{BIN, RBEE_BINS, apply_env_policy, real_cargo};
 
 // ---------------------------------------------------------------------------------------------
-// Random numbers.
-
-/// xorshift64*, seeded through splitmix64 so that small seeds spread well.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        Rng(if z == 0 { 1 } else { z })
-    }
-
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A number in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        assert!(n > 0, "below(0)");
-        (self.next() % n as u64) as usize
-    }
-
-    /// True with probability `p` percent.
-    pub fn percent(&mut self, p: u64) -> bool {
-        self.next() % 100 < p
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
+// Seeds (the generator is `rbee_graph_testdata::Rng`).
 
 /// The seed in `var`, or one from the clock (printed by the caller, so any run can be
 /// repeated).
@@ -229,11 +192,6 @@ pub struct Lab {
     pub build_target: Option<String>,
 }
 
-/// The real cargo.
-pub fn real_cargo() -> OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
-}
-
 /// Variables that change what cargo builds, removed from every process unless the laboratory
 /// sets them.
 const CONTROLLED_ENV: &[&str] = &[
@@ -331,21 +289,7 @@ impl Lab {
     }
 
     fn environment(&self, cmd: &mut Command) {
-        configure_git_env(cmd);
-        if let Some(parent) = self.root.parent() {
-            cmd.env("GIT_CEILING_DIRECTORIES", parent);
-        }
-        cmd.env_remove("RBEE_GRAPH_LOG")
-            .env_remove("RBEE_GRAPH_LOG")
-            .env_remove("RBEE_GRAPH_AUTO_BUILD")
-            .env_remove("RBEE_GRAPH_PROFILE")
-            .env_remove("RBEE_GRAPH")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_TARGET_DIR")
-            .env_remove("CARGO_BUILD_TARGET_DIR")
-            .env("NO_COLOR", "1")
-            .env_remove("CLICOLOR_FORCE")
-            .env("CARGO", &self.cargo);
+        apply_env_policy(cmd, self.root.parent()).env("CARGO", &self.cargo);
         for var in CONTROLLED_ENV {
             cmd.env_remove(var);
         }
@@ -465,8 +409,8 @@ impl Lab {
     /// Runs a built daemon without `RBEE_GRAPH` (so it spawns nothing); its stdout, or `None`
     /// when it is missing or fails.
     pub fn run_daemon(&self, bin: &str) -> Option<String> {
-        let out = Command::new(self.exe(bin))
-            .env_remove("RBEE_GRAPH")
+        let mut cmd = Command::new(self.exe(bin));
+        let out = apply_env_policy(&mut cmd, self.root.parent())
             .stdin(Stdio::null())
             .output()
             .ok()?;

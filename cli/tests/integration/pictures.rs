@@ -799,7 +799,7 @@ fn svg_nodes(svg: &str) -> BTreeMap<String, String> {
 #[test]
 fn svg_shows_the_highlighted_nodes() {
     if !has_dot() {
-        eprintln!("skipped: Graphviz `dot` is not installed (the SVG rendering test needs it)");
+        skip_unless_ci("Graphviz `dot` is not installed (the SVG rendering test needs it)");
         return;
     }
     let repo = Repo::from_fixture("rbee");
@@ -836,7 +836,7 @@ fn svg_shows_the_highlighted_nodes() {
 #[test]
 fn svg_draws_clusters_and_combined_labels() {
     if !has_dot() {
-        eprintln!("skipped: Graphviz `dot` is not installed (the SVG cluster test needs it)");
+        skip_unless_ci("Graphviz `dot` is not installed (the SVG cluster test needs it)");
         return;
     }
     let repo = Repo::from_fixture("dep-kinds");

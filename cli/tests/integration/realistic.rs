@@ -1,5 +1,5 @@
 //! Realistic layouts: fixtures shaped like popular open-source workspaces, and for each
-//! interesting path the exact set of binaries the path rules of DESIGN.md give, worked out by
+//! interesting path the exact set of binaries the path rules of docs/design.md give, worked out by
 //! hand from the fixture's manifests. Here a few end to end (one per fixture, and the cases
 //! where the engine reads manifests itself); every case is in the fast layer,
 //! `graph/tests/rules/realistic.rs`, over the fixtures' committed metadata.

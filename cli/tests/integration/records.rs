@@ -10,17 +10,16 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
+use rbee_graph_testdata::Repo;
 use serde_json::Value;
 
 use crate::util::{
-    BIN, BinPair, RBEE_EDGES, Run, all_but_xtask, all_rbee_bins, assert_bad_input, bins, pairs,
-    run_in,
+    BIN, BinPair, CargoShim, RBEE_EDGES, Run, all_but_xtask, all_rbee_bins, apply_env_policy,
+    assert_bad_input, bins, command, pairs, run_in,
 };
 
 const NARRATION: &str = "libs/narration-core/src/lib.rs";
@@ -30,13 +29,11 @@ const MARK_V2: &str = "pub const MARK: &str = \"v2\";";
 // ---------------------------------------------------------------------------------------------
 // A fixture repository with a logging cargo shim.
 
-/// A copy of a fixture, and a cargo shim that appends each invocation's arguments (one line) to
-/// a log before running the real cargo. Every run of the binary goes through the shim.
+/// A copy of a fixture, and a cargo shim ([`CargoShim`]) that logs each invocation's
+/// arguments. Every run of the binary goes through the shim.
 struct Fx {
     repo: Repo,
-    _shim_dir: tempfile::TempDir,
-    shim: PathBuf,
-    log: PathBuf,
+    shim: CargoShim,
 }
 
 impl Fx {
@@ -45,32 +42,14 @@ impl Fx {
     }
 
     fn with_repo(repo: Repo) -> Fx {
-        let dir = tempfile::Builder::new()
-            .prefix("rbee-graph-shim-")
-            .tempdir()
-            .expect("create the shim directory");
-        let shim = dir.path().join("cargo");
-        let log = dir.path().join("cargo.log");
-        let real = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-        let real = real.to_str().expect("a UTF-8 cargo path");
-        let script = format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            real
-        );
-        fs::write(&shim, script).expect("write the cargo shim");
-        fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).expect("chmod the shim");
-        fs::write(&log, "").expect("create the cargo log");
         Fx {
             repo,
-            _shim_dir: dir,
-            shim,
-            log,
+            shim: CargoShim::new(),
         }
     }
 
     fn env<'a>(&self, extra: &[(&'a str, &str)]) -> Vec<(&'a str, OsString)> {
-        let mut env = vec![("CARGO", self.shim.clone().into_os_string())];
+        let mut env = vec![("CARGO", self.shim.path().as_os_str().to_owned())];
         env.extend(extra.iter().map(|(k, v)| (*k, OsString::from(v))));
         env
     }
@@ -87,15 +66,8 @@ impl Fx {
 
     /// A command like [`Fx::run`] would run, to spawn several at once.
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        configure_git_env(&mut cmd);
-        if let Some(parent) = self.repo.root().parent() {
-            cmd.env("GIT_CEILING_DIRECTORIES", parent);
-        }
-        cmd.env_remove("RBEE_GRAPH_LOG")
-            .env("NO_COLOR", "1")
-            .env_remove("CLICOLOR_FORCE")
-            .env("CARGO", &self.shim)
+        let mut cmd = command(BIN, &self.repo);
+        cmd.env("CARGO", self.shim.path())
             .args(args)
             .current_dir(self.repo.workspace());
         cmd
@@ -103,24 +75,17 @@ impl Fx {
 
     /// The cargo invocations logged so far, one line of arguments each.
     fn log(&self) -> Vec<String> {
-        fs::read_to_string(&self.log)
-            .expect("read the cargo log")
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        self.shim.calls()
     }
 
     /// Empties the cargo log.
     fn clear_log(&self) {
-        fs::write(&self.log, "").expect("clear the cargo log");
+        self.shim.clear();
     }
 
     /// The `cargo build` invocations logged so far.
     fn builds(&self) -> Vec<String> {
-        self.log()
-            .into_iter()
-            .filter(|l| l == "build" || l.starts_with("build "))
-            .collect()
+        self.shim.builds()
     }
 
     /// `rbee-graph build ARGS`, which must succeed.
@@ -191,8 +156,8 @@ fn ensured_path(run: &Run) -> PathBuf {
 
 /// Runs a built daemon without `RBEE_GRAPH`, so it spawns nothing; returns its stdout.
 fn run_daemon(exe: &Path) -> String {
-    let out = Command::new(exe)
-        .env_remove("RBEE_GRAPH")
+    let mut cmd = Command::new(exe);
+    let out = apply_env_policy(&mut cmd, None)
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", exe.display()));

@@ -7,11 +7,13 @@
 #![allow(dead_code)] // Not every test module uses every helper.
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
-use std::path::Path;
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rbee_graph_testdata::{Repo, configure_git_env};
+use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
 use serde_json::Value;
 
 /// The binary under test.
@@ -30,6 +32,15 @@ pub struct Run {
 }
 
 impl Run {
+    /// What a finished process did. Panics unless it printed UTF-8.
+    pub fn from_output(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        }
+    }
+
     /// Asserts the run succeeded without panicking, and returns its standard output.
     pub fn success(&self) -> &str {
         assert_eq!(self.code, Some(0), "rbee-graph failed: {self:#?}");
@@ -83,26 +94,215 @@ pub fn run(repo: &Repo, args: &[&str]) -> Run {
 /// Runs `rbee-graph ARGS` in `dir` with extra environment variables `env`, for a test about
 /// `repo`: git discovery stops at the directory holding the repository's root.
 pub fn run_in(repo: &Repo, dir: &Path, args: &[&str], env: &[(&str, OsString)]) -> Run {
-    let mut cmd = Command::new(BIN);
-    configure_git_env(&mut cmd);
-    if let Some(parent) = repo.root().parent() {
-        cmd.env("GIT_CEILING_DIRECTORIES", parent);
-    }
-    // Logging or colours would add to the one line of stderr that errors are allowed.
-    cmd.env_remove("RBEE_GRAPH_LOG")
-        .env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE");
+    let mut cmd = command(BIN, repo);
     cmd.args(args).current_dir(dir);
     for (key, value) in env {
         cmd.env(key, value);
     }
+    output(&mut cmd)
+}
+
+/// Runs `cmd` to completion and returns what it did. Panics if it cannot be started or prints
+/// anything but UTF-8.
+pub fn output(cmd: &mut Command) -> Run {
     let out = cmd
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        .unwrap_or_else(|e| panic!("cannot run {:?}: {e}", cmd.get_program()));
+    Run::from_output(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The environment of every process a test starts.
+
+/// Variables removed from every process a test starts, because the binary, cargo or a
+/// fixture's daemons read them and the developer's shell (or CI) may set them:
+///
+/// - `RBEE_GRAPH_LOG` and `RBEE_GRAPH_PROFILE` (cli and engine), `RBEE_GRAPH_AUTO_BUILD` (the
+///   pre-spawn API), `RBEE_GRAPH_SUPERVISED` (set by `watch` for its daemons);
+/// - `RBEE_GRAPH` and `RBEE_GREETING` (the `rbee` fixture's daemons), `CUDA_PATH` (the
+///   `worker-variants` fixture's build script and `[...requires]`);
+/// - `CLICOLOR_FORCE` (colours; `NO_COLOR` is set instead);
+/// - where cargo builds and for what: `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR`,
+///   `CARGO_BUILD_TARGET`, `RUSTFLAGS`, `CARGO_ENCODED_RUSTFLAGS`, `CARGO_BUILD_RUSTFLAGS`
+///   (so a fixture builds into its own `target/`, and records hold no outside flags).
+///
+/// A test that needs one of them sets it after [`apply_env_policy`].
+pub const REMOVED_ENV: &[&str] = &[
+    "RBEE_GRAPH_LOG",
+    "RBEE_GRAPH_PROFILE",
+    "RBEE_GRAPH_AUTO_BUILD",
+    "RBEE_GRAPH_SUPERVISED",
+    "RBEE_GRAPH",
+    "RBEE_GREETING",
+    "CUDA_PATH",
+    "CLICOLOR_FORCE",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_BUILD_TARGET",
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+];
+
+/// Applies the tests' environment policy to `cmd`, which runs the binary under test, cargo, or a
+/// program built from a fixture:
+///
+/// - git's pinned environment ([`configure_git_env`]), and `GIT_CEILING_DIRECTORIES` set to
+///   `ceiling` (the directory holding the test's repository) so that git discovery never leaves
+///   the temporary directory;
+/// - `NO_COLOR=1`: logging or colours would add to the one line of stderr errors are allowed;
+/// - every variable of [`REMOVED_ENV`] removed.
+///
+/// `CARGO`, `CARGO_HOME`, `RUSTUP_TOOLCHAIN`, `HOME` and `PATH` are inherited: they say which
+/// toolchain and registry to use, not what the answer is. Tests add their own variables after
+/// this call.
+pub fn apply_env_policy<'c>(cmd: &'c mut Command, ceiling: Option<&Path>) -> &'c mut Command {
+    configure_git_env(cmd);
+    if let Some(ceiling) = ceiling {
+        cmd.env("GIT_CEILING_DIRECTORIES", ceiling);
+    }
+    for var in REMOVED_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.env("NO_COLOR", "1")
+}
+
+/// A command for `program` with the environment policy ([`apply_env_policy`]) for a test about
+/// `repo`: git discovery stops at the directory holding the repository's root.
+pub fn command(program: impl AsRef<OsStr>, repo: &Repo) -> Command {
+    let mut cmd = Command::new(program);
+    apply_env_policy(&mut cmd, repo.root().parent());
+    cmd
+}
+
+/// The real cargo: `CARGO` (which cargo sets for the tests), or `cargo` on `PATH`.
+pub fn real_cargo() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Skipping a test.
+
+/// Whether the tests run on CI (`CI` set and not empty), where `.ci/run` installs every tool
+/// the tests need.
+pub fn on_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// Says on stderr that the calling test is skipped and why (`SKIPPED: TEST: WHY`, shown even
+/// though the harness captures a passing test's output); the caller returns next. For a tool CI cannot have (see [`skip_unless_ci`] for one it must have).
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    // Straight to the process's stderr: the test harness captures `eprintln!` of a passing
+    // test, and a skip must be seen.
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
+}
+
+/// Like [`skip`], for a missing tool that CI installs: on CI ([`on_ci`]) the test fails instead,
+/// so a broken CI machine cannot pass by skipping.
+pub fn skip_unless_ci(why: &str) {
+    assert!(
+        !on_ci(),
+        "{why}; CI is set, and on CI a missing tool fails the test instead of skipping it"
+    );
+    skip(why);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A logging cargo shim.
+
+/// A cargo shim: a `#!/bin/sh` script named `cargo`, in its own temporary directory, that
+/// appends each invocation's arguments (`$*`, one line) to a log and then runs the real cargo.
+/// A test points the binary at it with `CARGO` and counts cargo runs in [`CargoShim::calls`].
+#[derive(Debug)]
+pub struct CargoShim {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+    log: PathBuf,
+}
+
+impl CargoShim {
+    /// A shim running [`real_cargo`].
+    pub fn new() -> CargoShim {
+        CargoShim::running(&real_cargo())
+    }
+
+    /// A shim running `real` (a path, or a name on `PATH`).
+    pub fn running(real: &OsStr) -> CargoShim {
+        CargoShim::with_build_step(real, None)
+    }
+
+    /// A shim running `real` that, for `cargo build` only, runs the shell text `build` after
+    /// logging the arguments, in place of the real cargo. The text sees `$REAL` (the real
+    /// cargo), `$LOG` (the log) and `$SHIM_DIR` (the shim's directory); unless it exits, the
+    /// real cargo runs after it.
+    pub fn with_build_step(real: &OsStr, build: Option<&str>) -> CargoShim {
+        let dir = tempfile::Builder::new()
+            .prefix("rbee-graph-shim-")
+            .tempdir()
+            .expect("create the shim directory");
+        let path = dir.path().join("cargo");
+        let log = dir.path().join("cargo.log");
+        let quote = |p: &Path| {
+            let s = p.to_str().expect("a UTF-8 path");
+            assert!(!s.contains('\''), "a path without quotes: {s}");
+            format!("'{s}'")
+        };
+        let mut script = format!(
+            "#!/bin/sh\nREAL={}\nLOG={}\nSHIM_DIR={}\nprintf '%s\\n' \"$*\" >> \"$LOG\"\n",
+            quote(Path::new(real)),
+            quote(&log),
+            quote(dir.path()),
+        );
+        if let Some(build) = build {
+            script.push_str(&format!("if [ \"$1\" = build ]; then\n{build}\nfi\n"));
+        }
+        script.push_str("exec \"$REAL\" \"$@\"\n");
+        fs::write(&path, script).expect("write the cargo shim");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod the shim");
+        fs::write(&log, "").expect("create the cargo log");
+        CargoShim { dir, path, log }
+    }
+
+    /// The shim itself, for `CARGO`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The shim's directory, which also holds the log.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Every line logged since the last [`CargoShim::clear`]: one per cargo invocation (its
+    /// arguments), and whatever a build step logged.
+    pub fn calls(&self) -> Vec<String> {
+        fs::read_to_string(&self.log)
+            .expect("read the cargo log")
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The logged `cargo build` invocations.
+    pub fn builds(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|l| l == "build" || l.starts_with("build "))
+            .collect()
+    }
+
+    /// Empties the log.
+    pub fn clear(&self) {
+        fs::write(&self.log, "").expect("clear the cargo log");
+    }
+}
+
+impl Default for CargoShim {
+    fn default() -> CargoShim {
+        CargoShim::new()
     }
 }
 

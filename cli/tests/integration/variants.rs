@@ -3,12 +3,11 @@
 //! binaries a machine cannot build, cargo's flags, exit statuses, `cargo rbee-graph`.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use rbee_graph_testdata::{Repo, configure_git_env, tempfile};
+use rbee_graph_testdata::{Repo, tempfile};
 use serde_json::Value;
 
-use crate::util::{BIN, Run};
+use crate::util::{BIN, Run, command, output, real_cargo};
 
 const CPU: &str = "llm-worker-rbee-cpu";
 const CUDA: &str = "llm-worker-rbee-cuda";
@@ -32,25 +31,12 @@ llm-worker-rbee-metal = { os = "macos" }
 
 /// `rbee-graph ARGS` in the workspace, with `CUDA_PATH` set to `cuda` or not set at all.
 fn rg(repo: &Repo, args: &[&str], cuda: Option<&str>) -> Run {
-    let mut cmd = Command::new(BIN);
-    configure_git_env(&mut cmd);
-    if let Some(parent) = repo.root().parent() {
-        cmd.env("GIT_CEILING_DIRECTORIES", parent);
-    }
-    cmd.env_remove("RBEE_GRAPH_LOG")
-        .env_remove("CUDA_PATH")
-        .env("NO_COLOR", "1")
-        .args(args)
-        .current_dir(repo.workspace());
+    let mut cmd = command(BIN, repo);
+    cmd.args(args).current_dir(repo.workspace());
     if let Some(path) = cuda {
         cmd.env("CUDA_PATH", path);
     }
-    let out = cmd.output().expect("run rbee-graph");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
+    output(&mut cmd)
 }
 
 fn exe(repo: &Repo, name: &str) -> PathBuf {
@@ -59,7 +45,7 @@ fn exe(repo: &Repo, name: &str) -> PathBuf {
 
 /// What the binary prints.
 fn runs(repo: &Repo, name: &str) -> String {
-    let out = Command::new(exe(repo, name))
+    let out = command(exe(repo, name), repo)
         .output()
         .unwrap_or_else(|e| panic!("run {name}: {e}"));
     assert!(out.status.success(), "{name} runs");
@@ -248,11 +234,9 @@ fn other_features_asked_for_make_a_binary_stale() {
 
 /// What a `cargo ARGS` of the user's own prints on stderr.
 fn plain_cargo(repo: &Repo, args: &[&str]) -> String {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
+    let out = command(real_cargo(), repo)
         .args(args)
         .current_dir(repo.workspace())
-        .env_remove("CUDA_PATH")
         .output()
         .expect("run cargo");
     let stderr = String::from_utf8(out.stderr).expect("UTF-8");
@@ -397,8 +381,7 @@ fn cargo_rbee_graph_runs_rbee_graph() {
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
     .expect("PATH");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
+    let out = command(real_cargo(), &repo)
         .args(["rbee-graph", "status", "--format", "json"])
         .env("PATH", path)
         .current_dir(repo.workspace())

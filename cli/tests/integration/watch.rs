@@ -6,9 +6,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use rbee_graph_testdata::{Repo, configure_git_env};
+use rbee_graph_testdata::Repo;
 
-use crate::util::BIN;
+use crate::util::{BIN, command};
 
 /// A running `rbee-graph watch`, with its event lines (stderr) arriving on a channel.
 struct Watch {
@@ -19,13 +19,9 @@ struct Watch {
 
 impl Watch {
     fn start(repo: &Repo, root: &str) -> Watch {
-        let mut cmd = Command::new(BIN);
-        configure_git_env(&mut cmd);
-        let mut child = cmd
+        let mut child = command(BIN, repo)
             .args(["watch", "--cascade", root])
             .current_dir(repo.root())
-            .env("NO_COLOR", "1")
-            .env_remove("RBEE_GRAPH_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

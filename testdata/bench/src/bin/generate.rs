@@ -1,11 +1,11 @@
 //! `generate --crates N --files F --out DIR [--build] [--rbee-graph PATH]`: writes a generated
-//! workspace (see `rbee_graph_testdata::generate`) into DIR, commits it, and with `--build` runs
+//! workspace (see `rbee_graph_bench`) into DIR, commits it, and with `--build` runs
 //! `rbee-graph build` once for the root of its spawn cascade.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rbee_graph_testdata::generate::{Spec, build_once, default_rbee_graph, generate};
+use rbee_graph_bench::{Spec, build_once, default_rbee_graph, generate};
 
 const USAGE: &str = "usage: generate --crates N --files F --out DIR [--build] [--rbee-graph PATH]
 

@@ -1,7 +1,7 @@
 //! The benchmark harness of issue 4: rbee-graph against what a user would otherwise run.
 //!
 //! ```sh
-//! cargo run --release -p rbee-graph-testdata --bin bench -- [--sizes 10,100,1000] [--runs 5]
+//! cargo run --release -p rbee-graph-bench --bin bench -- [--sizes 10,100,1000] [--runs 5]
 //! ```
 //!
 //! For each size (number of crates; 50 source files per crate) it generates a workspace (or
@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use rbee_graph_testdata::generate::{
+use rbee_graph_testdata::Rng;
+
+use rbee_graph_bench::{
     Generated, Spec, build_once, clean_cargo_env, default_rbee_graph, describe, generate,
     is_generated,
 };
@@ -172,7 +174,7 @@ fn real_main() -> Result<(), String> {
     let rbee_graph = match &opts.rbee_graph {
         Some(path) => path.clone(),
         None => {
-            let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+            let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
             eprintln!("bench: cargo build --release -p rbee-graph");
             let status = Command::new(&cargo)
                 .args(["build", "--release", "-p", "rbee-graph", "--manifest-path"])
@@ -483,14 +485,6 @@ fn scenarios(n: usize) -> Vec<Scenario> {
     v
 }
 
-/// A fixed pseudo-random permutation key (SplitMix64's finalizer).
-fn mix(i: u64) -> u64 {
-    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// Appends a comment line to the scenario's files: the `lib.rs` of the library the second
 /// commit touched, or files drawn at random (with a fixed seed) from all `.rs` files, so that
 /// they spread over the crates and about one in 50 is a crate root, as in the workspace. Returns
@@ -501,7 +495,7 @@ fn edit(ws: &Generated, scenario: &Scenario) -> io::Result<Vec<(PathBuf, SystemT
         vec![format!("{dir}/lib.rs")]
     } else {
         let mut order: Vec<usize> = (0..ws.rs_files.len()).collect();
-        order.sort_by_key(|&i| mix(i as u64));
+        order.sort_by_key(|&i| Rng::new(i as u64).next());
         let mut files: Vec<String> = order[..scenario.files]
             .iter()
             .map(|&i| ws.rs_files[i].clone())

@@ -1,4 +1,6 @@
-//! A generator of large, realistic Cargo workspaces for benchmarks (issue 4).
+//! A generator of large, realistic Cargo workspaces for benchmarks (issue 4), and beside it the
+//! benchmark harness (`src/bin/bench.rs`) and the generator's command line (`src/bin/generate.rs`).
+//! They live apart from `rbee-graph-testdata` so that test builds compile no plotting.
 //!
 //! [`generate`] writes a workspace of `crates` packages holding `files` Rust source files in all,
 //! commits it into a git repository (two commits, so `HEAD~1` exists) and returns what the
@@ -33,7 +35,7 @@
 //!
 //! The first commit holds everything; the second appends one line to one module of a mid-level
 //! library (see [`Generated::touched`]). Git runs with the pinned identity and dates of
-//! [`configure_git_env`](crate::configure_git_env).
+//! [`configure_git_env`](rbee_graph_testdata::configure_git_env).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -41,6 +43,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use rbee_graph_testdata::Rng;
 
 /// The size of a workspace to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,24 +125,6 @@ impl Package {
     }
 }
 
-/// A small deterministic pseudo-random sequence (SplitMix64), so that layouts do not depend on
-/// an external crate or on the platform.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// The packages of a workspace of this size, in dependency order (every package after all of
 /// its dependencies).
 fn layout(spec: &Spec) -> io::Result<Vec<Package>> {
@@ -158,7 +144,7 @@ fn layout(spec: &Spec) -> io::Result<Vec<Package>> {
     let shared = (n / 20).clamp(2, 6);
     let chain = (n - bins - shared).min((n / 5).clamp(1, 20));
     let mid = n - bins - shared - chain;
-    let mut rng = Rng(n as u64 ^ ((spec.files as u64) << 32));
+    let mut rng = Rng::new(n as u64 ^ ((spec.files as u64) << 32));
 
     let mut packages: Vec<Package> = Vec::with_capacity(n);
     let mut add = |name: String, kind: Kind, mut deps: Vec<usize>| {
@@ -354,7 +340,7 @@ fn run(cmd: &mut Command) -> io::Result<String> {
 /// A git command in `root` with the pinned environment of the crate docs.
 fn git(root: &Path, args: &[&str]) -> io::Result<String> {
     let mut cmd = Command::new("git");
-    crate::configure_git_env(&mut cmd)
+    rbee_graph_testdata::configure_git_env(&mut cmd)
         .args(["-c", "commit.gpgsign=false", "-c", "core.autocrlf=false"])
         .args(args)
         .current_dir(root);
@@ -567,8 +553,8 @@ mod tests {
             crates: 5,
             files: 20,
         };
-        let a = tempfile::tempdir().unwrap();
-        let b = tempfile::tempdir().unwrap();
+        let a = rbee_graph_testdata::tempfile::tempdir().unwrap();
+        let b = rbee_graph_testdata::tempfile::tempdir().unwrap();
         let ga = generate(&spec, a.path()).unwrap();
         let gb = generate(&spec, &b.path().join("ws")).unwrap();
         assert!(is_generated(&spec, &ga.root));
