@@ -78,7 +78,7 @@ pub use ops::affected::{
     affected_since_build,
 };
 pub use ops::build::{BuildOptions, build, build_blocking};
-pub use ops::doctor::{DoctorOptions, DoctorReport, Group, doctor};
+pub use ops::doctor::{DoctorOptions, DoctorReport, FixtureDir, Group, doctor};
 pub use ops::ensure::{EnsureOptions, ensure, ensure_blocking};
 pub use ops::explain::{
     Against, ExplainOptions, Explanation, PathExplanation, WhyOptions, explain, why,

@@ -11,6 +11,53 @@ use super::text::{self, label};
 /// The doctor's findings, for people: counts, groups with their evidence, and a snippet to
 /// paste.
 pub fn doctor(out: &mut impl Write, report: &DoctorReport) -> anyhow::Result<()> {
+    widening(out, report)?;
+    fixtures(out, report)
+}
+
+/// Directories that look like run-time test fixtures, and how to map them.
+fn fixtures(out: &mut impl Write, report: &DoctorReport) -> anyhow::Result<()> {
+    let unmapped: Vec<_> = report.fixtures.iter().filter(|f| !f.mapped).collect();
+    if unmapped.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\ndirectories that look like test fixtures (tests may read them at run time, which no \
+         dep-info records):"
+    )?;
+    let width = text::width(unmapped.iter().map(|f| f.glob.clone()));
+    for fixture in &unmapped {
+        let whose = match &fixture.package {
+            Some(package) => format!("in package {package}, whose own tests count for it"),
+            None => "outside every package".to_owned(),
+        };
+        let read = match &fixture.readers {
+            None => String::new(),
+            Some(r) if r.is_empty() => "; no recorded build read it".to_owned(),
+            Some(r) => format!(
+                "; read by the builds of {}",
+                r.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        };
+        writeln!(
+            out,
+            "  {:width$}  {}  {whose}{read}",
+            fixture.glob,
+            text::count(fixture.commits, "commit", "commits"),
+        )?;
+    }
+    let example = &unmapped[0].glob;
+    writeln!(
+        out,
+        "if other packages' tests read one, map it for `affected --tests`, for example:\n\
+         test-owners = {{ {example:?} = [\"PACKAGE\"] }}"
+    )?;
+    Ok(())
+}
+
+/// The paths that widened answers, with their evidence, and the snippet that would stop them.
+fn widening(out: &mut impl Write, report: &DoctorReport) -> anyhow::Result<()> {
     let share = |n: usize| {
         (n * 100 + report.commits / 2)
             .checked_div(report.commits)
@@ -134,6 +181,19 @@ pub fn doctor_json(out: &mut impl Write, report: &DoctorReport) -> anyhow::Resul
             })
         })
         .collect();
+    let fixtures: Vec<serde_json::Value> = report
+        .fixtures
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "glob": f.glob,
+                "commits": f.commits,
+                "package": f.package,
+                "readers": f.readers,
+                "mapped": f.mapped,
+            })
+        })
+        .collect();
     let doc = serde_json::json!({
         "schema": SCHEMA,
         "commits": report.commits,
@@ -143,6 +203,7 @@ pub fn doctor_json(out: &mut impl Write, report: &DoctorReport) -> anyhow::Resul
         "per_binary": per_binary,
         "groups": groups,
         "suggested": {"ignore": report.ignore, "owners": report.owners},
+        "fixtures": fixtures,
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;

@@ -80,3 +80,49 @@ fn the_doctor_suggests_ignore_and_owners_from_what_the_builds_read() {
         "{after}"
     );
 }
+
+#[test]
+fn the_doctor_points_at_directories_that_look_like_run_time_test_fixtures() {
+    let repo = Repo::from_fixture("rbee");
+    repo.write("tests/fixtures/formats/sample.yaml", "a: 1\n");
+    repo.commit("a fixture at the root, as nushell keeps them");
+    repo.write("libs/job-server/tests/data/jobs.json", "[]\n");
+    repo.commit("a fixture of job-server's tests");
+    repo.append("tests/fixtures/formats/sample.yaml", "b: 2\n");
+    repo.commit("the root fixture again");
+
+    let text = run(&repo, &["doctor", "--commits", "3"])
+        .success()
+        .to_owned();
+    let section = text
+        .split_once("directories that look like test fixtures")
+        .unwrap_or_else(|| panic!("a fixtures section:\n{text}"))
+        .1;
+    let lines: Vec<&str> = section.lines().skip(1).map(str::trim).collect();
+    assert_eq!(
+        lines,
+        [
+            "tests/fixtures/**              2 commits  outside every package",
+            "libs/job-server/tests/data/**  1 commit  in package job-server, whose own tests \
+             count for it",
+            "if other packages' tests read one, map it for `affected --tests`, for example:",
+            "test-owners = { \"tests/fixtures/**\" = [\"PACKAGE\"] }",
+        ],
+        "{text}"
+    );
+
+    // Mapped, a directory is no longer pointed at.
+    repo.append(
+        "Cargo.toml",
+        "test-owners = { \"tests/fixtures/**\" = [\"job-server\"] }\n",
+    );
+    let v = run(&repo, &["doctor", "--commits", "3", "--format", "json"]).json();
+    assert_eq!(
+        v["fixtures"],
+        serde_json::json!([
+            {"glob": "tests/fixtures/**", "commits": 2, "package": null, "readers": null, "mapped": true},
+            {"glob": "libs/job-server/tests/data/**", "commits": 1, "package": "job-server", "readers": null, "mapped": false},
+        ]),
+        "{v:#}"
+    );
+}

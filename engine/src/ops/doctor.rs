@@ -58,7 +58,39 @@ pub struct DoctorReport {
     pub owners: BTreeMap<String, Vec<String>>,
     /// Commits that would affect everything with the suggestions.
     pub everything_after: usize,
+    /// Directories that look like test fixtures and changed in those commits, most commits
+    /// first: tests may read them at run time, which no dep-info records.
+    pub fixtures: Vec<FixtureDir>,
 }
+
+/// A directory that looks like test fixtures (`fixtures/`, `testdata/`, `tests/data/`...).
+/// Tests that read it at run time (nushell's `tests/fixtures`, read through
+/// `nu-test-support`) leave no trace in dep-info, so `affected --tests` only knows about them
+/// through the `test-owners` configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixtureDir {
+    /// The glob (workspace-relative) that covers it: `tests/fixtures/**`.
+    pub glob: String,
+    /// How many of the commits changed a file under it.
+    pub commits: usize,
+    /// The package that owns it, whose own tests count for it already; `None` outside every
+    /// package.
+    pub package: Option<String>,
+    /// The packages whose recorded builds read a file under it; `None` without read maps.
+    pub readers: Option<BTreeSet<String>>,
+    /// Whether a configured `test-owners` glob covers its files already.
+    pub mapped: bool,
+}
+
+/// Directory names that hold test fixtures, by convention.
+const FIXTURE_DIRS: &[&str] = &[
+    "fixtures",
+    "fixture",
+    "test-fixtures",
+    "testdata",
+    "test-data",
+    "test_data",
+];
 
 /// Paths that made commits affect every binary, grouped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,8 +139,21 @@ pub fn doctor(options: &DoctorOptions) -> Result<DoctorReport> {
     };
     let mut changes = Vec::new();
     let mut groups: BTreeMap<String, (usize, bool, bool)> = BTreeMap::new();
+    // Each fixture directory: how many commits touched it, and the files they touched.
+    let mut fixtures: BTreeMap<String, (usize, BTreeSet<String>)> = BTreeMap::new();
     for (parent, commit) in &pairs {
         let paths = repo.changed_between(*parent, *commit)?;
+        let mut touched: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for path in &paths {
+            if let Some(dir) = fixture_dir(path, &root) {
+                touched.entry(dir).or_default().push(path);
+            }
+        }
+        for (dir, files) in touched {
+            let entry = fixtures.entry(dir).or_default();
+            entry.0 += 1;
+            entry.1.extend(files.iter().map(|f| (*f).to_owned()));
+        }
         let mut widened: BTreeMap<String, (bool, bool)> = BTreeMap::new();
         for path in &paths {
             let rust = path.ends_with(".rs") || path.ends_with("Cargo.toml");
@@ -156,6 +201,25 @@ pub fn doctor(options: &DoctorOptions) -> Result<DoctorReport> {
     }
     report
         .groups
+        .sort_by(|a, b| b.commits.cmp(&a.commits).then(a.glob.cmp(&b.glob)));
+
+    report.fixtures = fixtures
+        .into_iter()
+        .map(|(dir, (commits, files))| {
+            let full = rbee_graph_model::path::join(&root, &dir);
+            let glob = format!("{dir}/**");
+            let mapped = files.iter().all(|f| !rules.test_owners_of(f).is_empty());
+            FixtureDir {
+                package: graph.owner(&full).map(|id| graph.name(id).to_owned()),
+                readers: report.read_maps.then(|| readers_under(&maps, &glob, &root)),
+                mapped,
+                glob,
+                commits,
+            }
+        })
+        .collect();
+    report
+        .fixtures
         .sort_by(|a, b| b.commits.cmp(&a.commits).then(a.glob.cmp(&b.glob)));
 
     // The same commits with the suggestions in the configuration.
@@ -228,6 +292,18 @@ fn group_of(path: &str, workspace_root: &str, package_dirs: &[String]) -> String
     rel.to_owned()
 }
 
+/// The fixture directory `path` lies in (workspace-relative, the outermost one), if any.
+fn fixture_dir(path: &str, workspace_root: &str) -> Option<String> {
+    let rel = rbee_graph_model::path::strip_dir(path, workspace_root)?;
+    let parts: Vec<&str> = rel.split('/').collect();
+    // The last part is the file itself.
+    let dirs = &parts[..parts.len().saturating_sub(1)];
+    let at = dirs.iter().enumerate().position(|(i, part)| {
+        FIXTURE_DIRS.contains(part) || (*part == "data" && i > 0 && dirs[i - 1] == "tests")
+    })?;
+    Some(dirs[..=at].join("/"))
+}
+
 /// The packages whose recorded builds read a file the glob covers.
 fn readers_under(maps: &ReadMaps, glob: &str, workspace_root: &str) -> BTreeSet<String> {
     let full = rbee_graph_model::path::join(workspace_root, glob);
@@ -258,6 +334,33 @@ mod tests {
         assert_eq!(
             group_of("bin/rbee.PKGBUILD", "", &dirs),
             "bin/rbee.PKGBUILD"
+        );
+    }
+
+    #[test]
+    fn fixture_directories_by_their_conventional_names() {
+        let dir = |path| fixture_dir(path, "");
+        assert_eq!(
+            dir("tests/fixtures/formats/sample.yaml").as_deref(),
+            Some("tests/fixtures")
+        );
+        assert_eq!(
+            dir("crates/nu-cmd/tests/data/x.csv").as_deref(),
+            Some("crates/nu-cmd/tests/data")
+        );
+        assert_eq!(
+            dir("libs/core/testdata/a/b.txt").as_deref(),
+            Some("libs/core/testdata")
+        );
+        assert_eq!(dir("src/data/x.csv"), None);
+        assert_eq!(
+            dir("fixtures"),
+            None,
+            "a file called fixtures is no directory"
+        );
+        assert_eq!(
+            fixture_dir("ws/tests/fixtures/x", "ws").as_deref(),
+            Some("tests/fixtures")
         );
     }
 }

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::path::strip_dir;
 use crate::rules::classify::Class;
 use crate::rules::{PathRules, TrustedReads};
 use crate::{Binary, DepKind, LockKey, NodeId, PackageId, PathRole, Result, WorkspaceGraph};
@@ -212,12 +211,10 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
             }
         }
         if mode == Mode::Tests {
-            let rel = strip_dir(path, &rules.workspace_root).unwrap_or(path);
-            for (glob, packages) in &rules.test_owners {
-                if glob.is_match(rel) {
-                    collector.test_packages.extend(packages.iter().cloned());
-                }
-            }
+            let packages = rules.test_owners_of(path);
+            collector
+                .test_packages
+                .extend(packages.into_iter().map(str::to_owned));
         }
         // Test targets have no read maps: for `--tests`, an unowned path still counts for
         // every package.

@@ -130,6 +130,17 @@ pub enum IgnoreRule {
 }
 
 impl PathRules {
+    /// The packages whose tests the configured `test-owners` globs say read `path`
+    /// (repository-relative) at run time; empty when none matches.
+    pub fn test_owners_of(&self, path: &str) -> Vec<&str> {
+        let rel = strip_dir(path, &self.workspace_root).unwrap_or(path);
+        self.test_owners
+            .iter()
+            .filter(|(glob, _)| glob.is_match(rel))
+            .flat_map(|(_, packages)| packages.iter().map(String::as_str))
+            .collect()
+    }
+
     /// Compiles the default rules plus the configured globs.
     pub fn new(workspace_root: &str, config: &Config) -> Result<PathRules> {
         let mut ignore: Vec<String> = config::DEFAULT_IGNORE
