@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 pub struct Repo {
     pub(crate) repo: gix::Repository,
     workdir: PathBuf,
+    /// The index, decoded once: the work-tree diff and the symlinks of the work tree both
+    /// read it, and nothing the engine does writes it.
+    pub(super) index: std::sync::OnceLock<std::sync::Arc<gix::index::File>>,
 }
 
 /// One file of a commit's tree.
@@ -36,7 +39,11 @@ impl Repo {
             .ok_or_else(|| Error::BareRepository(repo.git_dir().to_owned()))?;
         // gix hands back a relative work tree when discovered from a relative path.
         let workdir = workdir.canonicalize().map_err(Error::io(workdir))?;
-        Ok(Repo { repo, workdir })
+        Ok(Repo {
+            repo,
+            workdir,
+            index: std::sync::OnceLock::new(),
+        })
     }
 
     /// The root of the work tree, canonical.

@@ -91,7 +91,20 @@ impl Repo {
                     *slot = true;
                 }
             }
-            let now = self.index_entries_now(&index, entries)?;
+            // The stats of the index entries and the walk for untracked files read different
+            // things: they run side by side (git runs them one after the other).
+            let (workdir, hash) = (self.workdir(), self.repo.object_hash());
+            let mut untracked = Vec::new();
+            let (now, walked) = std::thread::scope(|scope| {
+                let stats = scope.spawn(|| index_entries_now(workdir, hash, &index, entries));
+                let walked = self.walk_untracked(root, &index, &mut excludes, &mut untracked);
+                let now = stats
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (now, walked)
+            });
+            let now = now?;
+            walked?;
             for ((entry, now), covered) in entries.iter().zip(now).zip(covered) {
                 let path = entry.path(&index);
                 let then = if covered {
@@ -110,8 +123,6 @@ impl Repo {
                     changed.insert(path.clone());
                 }
             }
-            let mut untracked = Vec::new();
-            self.walk_untracked(root, &index, &mut excludes, &mut untracked)?;
             changed.extend(
                 untracked
                     .into_iter()
@@ -122,57 +133,24 @@ impl Repo {
     }
 
     /// The index, read without verifying its trailing checksum (as git does with
-    /// `index.skipHash`): hashing a large index costs more than a whole scoped walk.
-    pub(super) fn read_index(&self) -> Result<gix::index::File> {
+    /// `index.skipHash`): hashing a large index costs more than a whole scoped walk. Read once
+    /// per [`Repo`].
+    pub(super) fn read_index(&self) -> Result<std::sync::Arc<gix::index::File>> {
+        if let Some(index) = self.index.get() {
+            return Ok(index.clone());
+        }
         let path = self.repo.index_path();
-        if path.is_file() {
+        let index = if path.is_file() {
             gix::index::File::at(&path, self.repo.object_hash(), true, Default::default())
-                .map_err(Error::git)
+                .map_err(Error::git)?
         } else {
             let empty = gix::index::State::new(self.repo.object_hash());
-            Ok(gix::index::File::from_state(empty, path))
-        }
-    }
-
-    /// The blob id of each index entry's file as it is on disk now (`None`: gone). When the
-    /// stat still matches the entry (and the entry is not racily clean), the index's id is
-    /// trusted and the file is not read. Large sets are split over the machine's cores.
-    fn index_entries_now(
-        &self,
-        index: &gix::index::State,
-        entries: &[gix::index::Entry],
-    ) -> Result<Vec<Option<ObjectId>>> {
-        let workdir = self.workdir();
-        let hash = self.repo.object_hash();
-        let check = |chunk: &[gix::index::Entry]| -> Result<Vec<Option<ObjectId>>> {
-            let mut dirs = DirHandles::new(workdir);
-            chunk
-                .iter()
-                .map(|entry| entry_now(workdir, &mut dirs, hash, index, entry))
-                .collect()
+            gix::index::File::from_state(empty, path)
         };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(4);
-        if entries.len() < 4096 || threads == 1 {
-            return check(entries);
-        }
-        let chunk_size = entries.len().div_ceil(threads);
-        let results: Vec<Result<Vec<Option<ObjectId>>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = entries
-                .chunks(chunk_size)
-                .map(|chunk| scope.spawn(move || check(chunk)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("stat threads do not panic"))
-                .collect()
-        });
-        let mut out = Vec::with_capacity(entries.len());
-        for result in results {
-            out.extend(result?);
-        }
-        Ok(out)
+        Ok(self
+            .index
+            .get_or_init(|| std::sync::Arc::new(index))
+            .clone())
     }
 
     /// What `tree` has at or below `root`, as far as the index does not already say it: the
@@ -316,6 +294,46 @@ impl Repo {
     }
 }
 
+/// The blob id of each index entry's file as it is on disk now (`None`: gone). When the
+/// stat still matches the entry (and the entry is not racily clean), the index's id is
+/// trusted and the file is not read. Large sets are split over the machine's cores.
+fn index_entries_now(
+    workdir: &Path,
+    hash: gix::hash::Kind,
+    index: &gix::index::State,
+    entries: &[gix::index::Entry],
+) -> Result<Vec<Option<ObjectId>>> {
+    let check = |chunk: &[gix::index::Entry]| -> Result<Vec<Option<ObjectId>>> {
+        let mut dirs = DirHandles::new(workdir);
+        chunk
+            .iter()
+            .map(|entry| entry_now(workdir, &mut dirs, hash, index, entry))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if entries.len() < 4096 || threads == 1 {
+        return check(entries);
+    }
+    let chunk_size = entries.len().div_ceil(threads);
+    let results: Vec<Result<Vec<Option<ObjectId>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(chunk_size)
+            .map(|chunk| scope.spawn(move || check(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("stat threads do not panic"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(entries.len());
+    for result in results {
+        out.extend(result?);
+    }
+    Ok(out)
+}
+
 /// Whether `path` is one of `entries` (a sorted slice of the index).
 fn is_indexed_among(index: &gix::index::State, entries: &[gix::index::Entry], path: &[u8]) -> bool {
     entries
@@ -336,7 +354,7 @@ fn os_bytes(name: &std::ffi::OsStr) -> std::borrow::Cow<'_, [u8]> {
     }
 }
 
-/// One index entry's file on disk now; see [`Repo::index_entries_now`].
+/// One index entry's file on disk now; see [`index_entries_now`].
 fn entry_now(
     workdir: &Path,
     dirs: &mut DirHandles<'_>,

@@ -7,9 +7,11 @@ use gix::ObjectId;
 use rbee_graph_model::Lockfile;
 use rbee_graph_model::path::{join, seen_through_links};
 
+use crate::cargo::layout;
 use crate::cargo::snapshot::{self, Snapshot};
 use crate::error::{Error, Result};
 use crate::git::commit_id::CommitId;
+use crate::git::repo::Repo;
 use crate::observe::freshness::{StaleReason, Verdict};
 use crate::ops::status::StatusOptions;
 use crate::records::read_map::{self, ReadMaps};
@@ -173,58 +175,42 @@ pub struct Comparison {
 impl Comparison {
     /// Resolves the revisions and gathers what changed between them.
     pub fn new(options: &AffectedOptions) -> Result<Comparison> {
-        let worktree = snapshot::load_worktree(options.manifest_path.as_deref())?;
+        // The workspace (metadata, lock file, graph) and the revisions (what git says changed)
+        // do not depend on each other: they are read side by side. The repository is found from
+        // the workspace root cargo would pick; in the rare case the loaded workspace says
+        // otherwise, the revisions are read again in its repository.
+        let early_repo = layout::start_manifest(options.manifest_path.as_deref())
+            .and_then(|start| layout::workspace_root(&start))
+            .and_then(|root| Repo::discover(&root).ok());
+        let (worktree, early) = std::thread::scope(|scope| {
+            let loading = scope.spawn(|| snapshot::load_worktree(options.manifest_path.as_deref()));
+            let early = early_repo
+                .as_ref()
+                .map(|repo| (repo.workdir().to_owned(), Revisions::of(repo, options)));
+            let worktree = loading
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (worktree, early)
+        });
+        let worktree = worktree?;
         let repo = &worktree.repo;
+        let Revisions {
+            base,
+            head,
+            paths,
+            worktree_differs,
+            links,
+        } = match early {
+            Some((workdir, revisions)) if workdir == repo.workdir() => revisions?,
+            _ => Revisions::of(repo, options)?,
+        };
         let workspace_root = worktree.snapshot.graph.workspace_root().to_owned();
         let outputs = worktree.target_dir_in_repo();
         let state_dir = worktree.state_dir();
-
-        let head_commit = match &options.head {
-            Some(rev) => repo.resolve_commit(rev)?,
-            None => repo.head_commit()?.ok_or_else(|| Error::UnknownRevision {
-                rev: "HEAD".to_owned(),
-                reason: "the repository has no commits yet".to_owned(),
-            })?,
-        };
-        let base_commit = repo.resolve_commit(&options.base)?;
         let head_name = options.head.as_deref().unwrap_or("HEAD");
-        let base = repo.merge_base(base_commit, head_commit, (&options.base, head_name))?;
-
-        let (paths, head) = match &options.head {
-            Some(_) => (
-                repo.changed_between(base, head_commit)?,
-                Head::Commit(head_commit.into()),
-            ),
-            None => {
-                let _phase = crate::progress::phase("comparing the working tree");
-                (repo.changed_in_worktree(base)?, Head::Worktree)
-            }
-        };
-        tracing::debug!(changed = paths.len(), base = %base, "compared");
-
-        // A workspace that cargo cannot load at one end (a broken manifest, fixed at the other
-        // end) does not stop the answer: that end is read with the other end's graph. Paths
-        // of a package only that end has look unowned then, which counts for every binary.
-        // `--head HEAD` (or any commit the working tree does not differ from in a file that
-        // shapes the graph): the working tree's graph, from the metadata cache, is the head's;
-        // no `cargo metadata` of the commit is needed. Only the lock file may differ.
-        let worktree_differs = match head {
-            Head::Worktree => BTreeSet::new(),
-            Head::Commit(commit) => repo.changed_in_worktree(commit.object_id())?,
-        };
         let head_is_worktree_graph = !worktree_differs
             .iter()
             .any(|p| snapshot::shapes_the_graph(p));
-        // Cargo builds what a symlink points at; git only sees the link. The rules get each
-        // changed path also as it is seen through the head's links. A commit the work tree
-        // does not differ from has the work tree's links (the index is cheaper than its tree).
-        let links = match head {
-            Head::Worktree => repo.symlinks_in_worktree(&paths)?,
-            Head::Commit(_) if worktree_differs.is_empty() => {
-                repo.symlinks_in_worktree(&worktree_differs)?
-            }
-            Head::Commit(commit) => repo.symlinks_at(commit.object_id())?,
-        };
         let through_links = seen_through_links(&paths, &links);
         if !through_links.is_empty() {
             tracing::debug!(?through_links, "changed paths seen through symlinks");
@@ -333,12 +319,74 @@ impl Comparison {
     }
 }
 
+/// What git says about the two ends, whatever the workspace is.
+struct Revisions {
+    /// The merge base.
+    base: ObjectId,
+    head: Head,
+    /// Every path git sees changed between the base and the head.
+    paths: BTreeSet<String>,
+    /// With `--head REV`: the paths the work tree differs from REV in.
+    worktree_differs: BTreeSet<String>,
+    /// The head's symlinks that point inside the repository, with where they point.
+    links: Vec<(String, String)>,
+}
+
+impl Revisions {
+    fn of(repo: &Repo, options: &AffectedOptions) -> Result<Revisions> {
+        let head_commit = match &options.head {
+            Some(rev) => repo.resolve_commit(rev)?,
+            None => repo.head_commit()?.ok_or_else(|| Error::UnknownRevision {
+                rev: "HEAD".to_owned(),
+                reason: "the repository has no commits yet".to_owned(),
+            })?,
+        };
+        let base_commit = repo.resolve_commit(&options.base)?;
+        let head_name = options.head.as_deref().unwrap_or("HEAD");
+        let base = repo.merge_base(base_commit, head_commit, (&options.base, head_name))?;
+
+        let (paths, head) = match &options.head {
+            Some(_) => (
+                repo.changed_between(base, head_commit)?,
+                Head::Commit(head_commit.into()),
+            ),
+            None => {
+                let _phase = crate::progress::phase("comparing the working tree");
+                (repo.changed_in_worktree(base)?, Head::Worktree)
+            }
+        };
+        tracing::debug!(changed = paths.len(), base = %base, "compared");
+        // `--head REV`: whether the work tree's graph is REV's (see `Comparison::new`).
+        let worktree_differs = match head {
+            Head::Worktree => BTreeSet::new(),
+            Head::Commit(commit) => repo.changed_in_worktree(commit.object_id())?,
+        };
+        // Cargo builds what a symlink points at; git only sees the link. The rules get each
+        // changed path also as it is seen through the head's links. A commit the work tree
+        // does not differ from has the work tree's links (the index is cheaper than its tree).
+        let links = match head {
+            Head::Worktree => repo.symlinks_in_worktree(&paths)?,
+            Head::Commit(_) if worktree_differs.is_empty() => {
+                repo.symlinks_in_worktree(&worktree_differs)?
+            }
+            Head::Commit(commit) => repo.symlinks_at(commit.object_id())?,
+        };
+        Ok(Revisions {
+            base,
+            head,
+            paths,
+            worktree_differs,
+            links,
+        })
+    }
+}
+
 /// Whether the workspace graph at `base` may differ from the head's: a manifest changed, or a
 /// file whose existence makes a target (`src/lib.rs`, `src/bin/x.rs`, ...) was added or
 /// removed. An edit of an existing `src/lib.rs` changes no target, so the base graph is the
 /// head's and no `cargo metadata` of the base commit is needed.
 fn graph_may_differ(
-    repo: &crate::git::repo::Repo,
+    repo: &Repo,
     base: ObjectId,
     head: &Head,
     paths: &BTreeSet<String>,
@@ -370,11 +418,7 @@ fn graph_may_differ(
     Ok(false)
 }
 
-fn read_lock(
-    repo: &crate::git::repo::Repo,
-    commit: ObjectId,
-    path: &str,
-) -> Result<Option<Lockfile>> {
+fn read_lock(repo: &Repo, commit: ObjectId, path: &str) -> Result<Option<Lockfile>> {
     let Some(bytes) = repo.read_at(commit, path)? else {
         return Ok(None);
     };
