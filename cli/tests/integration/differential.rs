@@ -1226,12 +1226,24 @@ impl Sim {
         }
         let after = self.exe_ids();
         for bin in &targets {
-            self.oracle.record(&self.lab, bin, Builder::RbeeGraph);
-            let foreign = self.worktree.as_ref().is_some_and(|wt| {
-                self.oracle
-                    .get(&self.lab, bin)
-                    .is_some_and(|b| b.files.iter().any(|f| f.starts_with(wt)))
-            });
+            let relinked = before[bin] != after[bin];
+            let was_foreign = self
+                .oracle
+                .get(&self.lab, bin)
+                .is_some_and(|b| b.by == Builder::Foreign);
+            // A binary it left alone is the one built before; the other checkout's cargo may
+            // still have rewritten its dep-info (it does on every build, fresh or not).
+            let other = (!relinked && !was_foreign)
+                .then_some(self.worktree.as_deref())
+                .flatten();
+            self.oracle
+                .record_checked_out_in(&self.lab, bin, Builder::RbeeGraph, other);
+            let foreign = was_foreign && !relinked
+                || self.worktree.as_ref().is_some_and(|wt| {
+                    self.oracle
+                        .get(&self.lab, bin)
+                        .is_some_and(|b| b.files.iter().any(|f| f.starts_with(wt)))
+                });
             if foreign {
                 let msg = format!(
                     "after rbee-graph built {bin}, its dep-info lists the other worktree's \

@@ -1236,8 +1236,16 @@ fn plain_cargo_in_another_worktree_sharing_the_target_dir_is_not_taken_for_this_
 
     let v = fx.status_at(&a, &[], &[]);
     assert_stale(&v, HIVE, "cargo in worktree B replaced the binary");
+    let b_lib = fs::metadata(b.join(NARRATION)).and_then(|m| m.modified());
     let from_a = fx.ensure_at(&a, &["rbee-hive"], &[]);
     assert_runs(&from_a, "mark=v1", "worktree A's code");
+    assert_eq!(
+        fs::metadata(b.join(NARRATION))
+            .and_then(|m| m.modified())
+            .ok(),
+        b_lib.ok(),
+        "A's build touches A's sources, never B's (B's cargo would rebuild for nothing)"
+    );
 }
 
 #[test]

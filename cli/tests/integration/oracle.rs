@@ -679,11 +679,32 @@ impl Oracle {
 
     /// Remembers that `bin` was just built by `by`, from the world as it is now.
     pub fn record(&mut self, lab: &Lab, bin: &str, by: Builder) {
+        self.record_checked_out_in(lab, bin, by, None);
+    }
+
+    /// Like `record`, for a binary this checkout built whose dep-info another checkout
+    /// (`other`, sharing the target directory) rewrote: cargo writes the dep-info beside the
+    /// binary on every build, also when it found the binary fresh and left it alone. Its files
+    /// under `other` stand for this checkout's.
+    pub fn record_checked_out_in(
+        &mut self,
+        lab: &Lab,
+        bin: &str,
+        by: Builder,
+        other: Option<&Path>,
+    ) {
         let root = lab.root();
         let target = root.join("target");
         let home = cargo_home();
-        let deps = read_dep_info(&lab.dep_info(bin))
+        let mut deps = read_dep_info(&lab.dep_info(bin))
             .unwrap_or_else(|| panic!("{bin} was built but has no dep-info"));
+        if let Some(other) = other {
+            for file in &mut deps {
+                if let Ok(rel) = file.strip_prefix(other) {
+                    *file = root.join(rel);
+                }
+            }
+        }
         let mut files = BTreeSet::new();
         let mut manifests = workspace_manifests(root);
         let mut packages = BTreeSet::new();

@@ -191,6 +191,28 @@ impl Plan {
             }
             let dep_info = output_dir.join(format!("{}.d", verdict.binary.name));
             let sources = crate::cargo::depinfo::read(&dep_info).unwrap_or_default();
+            let recorded_elsewhere = verdict.reasons.iter().find_map(|r| match r {
+                StaleReason::OtherWorkspace(root) => Some(root.clone()),
+                _ => None,
+            });
+            // A plain `cargo build` in another worktree leaves no record, only its paths in
+            // the binary's dep-info (cargo rewrites it there on every build, also one that
+            // found the binary fresh).
+            let other = recorded_elsewhere.or_else(|| {
+                let src = own_source(&worktree, &verdict.binary)?;
+                built_in_other_workspace(&sources, &src, &worktree.workspace_root)
+            });
+            if let Some(other) = &other {
+                // Cargo hashes path packages by their path in the workspace, so another
+                // worktree's build left artifacts cargo takes for this one's (cargo#17312):
+                // the same files here must look newer than that build. The other checkout's
+                // own files are left alone.
+                touched.extend(sources.iter().filter_map(|f| {
+                    let rel = f.strip_prefix(other).ok()?;
+                    Some(worktree.workspace_root.join(rel))
+                }));
+            }
+            let ours = |f: &&PathBuf| other.as_ref().is_none_or(|o| !f.starts_with(o));
             if !verdict.knows_what_changed() {
                 // Nothing says which files changed since cargo last built this binary (a plain
                 // `cargo build` did, or none through rbee-graph ever did), and cargo's mtimes may
@@ -218,30 +240,12 @@ impl Plan {
                 touched.extend(
                     sources
                         .iter()
+                        .filter(ours)
                         .filter(|f| {
                             f.is_absolute() && (rebuild_all || !compiled_as_it_is(f, compiled))
                         })
                         .cloned(),
                 );
-            }
-            let recorded_elsewhere = verdict.reasons.iter().find_map(|r| match r {
-                StaleReason::OtherWorkspace(root) => Some(root.clone()),
-                _ => None,
-            });
-            // A plain `cargo build` in another worktree leaves no record, only its paths in
-            // the binary's dep-info.
-            let other = recorded_elsewhere.or_else(|| {
-                let src = own_source(&worktree, &verdict.binary)?;
-                built_in_other_workspace(&sources, &src, &worktree.workspace_root)
-            });
-            if let Some(other) = &other {
-                // Cargo hashes path packages by their path in the workspace, so another
-                // worktree's build left artifacts cargo takes for this one's (cargo#17312):
-                // the same files here must look newer than that build.
-                touched.extend(sources.iter().filter_map(|f| {
-                    let rel = f.strip_prefix(other).ok()?;
-                    Some(worktree.workspace_root.join(rel))
-                }));
             }
             known.extend(sources);
         }
