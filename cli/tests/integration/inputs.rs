@@ -1643,3 +1643,91 @@ fn affected_with_head_head_runs_no_cargo_metadata_when_no_manifest_differs() {
         "the head's graph is the working tree's (cached): no cargo metadata"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The cached workspace: cargo's target discovery looks at what exists.
+
+/// Whether status lists a binary `bin` of `package`.
+fn lists(v: &Value, bin: &str, package: &str) -> bool {
+    v["binaries"].as_array().is_some_and(|all| {
+        all.iter()
+            .any(|b| b["name"] == bin && b["package"] == package)
+    })
+}
+
+#[test]
+fn binaries_that_appear_or_vanish_on_disk_are_seen_through_the_cached_workspace() {
+    let fx = Fx::new();
+    let hive = "bin/rbee-hive/src/bin";
+    assert!(lists(&fx.status(), "hive-probe", "rbee-hive"));
+    let main = "fn main() {}\n";
+    // A file in a target directory that exists, a directory with a main.rs in it, a target
+    // directory that did not exist, a binary whose main.rs goes away.
+    let steps: [(&str, &dyn Fn(), &str, &str, bool); 4] = [
+        (
+            "src/bin/NAME.rs",
+            &|| fx.repo.write(&format!("{hive}/hive-new.rs"), main),
+            "hive-new",
+            "rbee-hive",
+            true,
+        ),
+        (
+            "src/bin/NAME/main.rs",
+            &|| fx.repo.write(&format!("{hive}/hive-dir/main.rs"), main),
+            "hive-dir",
+            "rbee-hive",
+            true,
+        ),
+        (
+            "a new src/bin",
+            &|| fx.repo.write("bin/queen-rbee/src/bin/queen-new.rs", main),
+            "queen-new",
+            "queen-rbee",
+            true,
+        ),
+        (
+            "main.rs removed",
+            &|| {
+                fs::remove_file(fx.repo.path(&format!("{hive}/hive-probe/main.rs")))
+                    .expect("remove")
+            },
+            "hive-probe",
+            "rbee-hive",
+            false,
+        ),
+    ];
+    for (what, change, bin, package, listed) in steps {
+        // Past the clock tick of the last `cargo metadata`, so the cache is trusted.
+        std::thread::sleep(std::time::Duration::from_millis(60));
+        fx.status();
+        change();
+        assert_eq!(
+            lists(&fx.status(), bin, package),
+            listed,
+            "after {what}: status lists {bin} ({package}) as cargo would"
+        );
+    }
+}
+
+#[test]
+fn saving_a_source_by_renaming_over_it_keeps_the_cached_workspace() {
+    // Editors that save safely write a new file and rename it over the old one: the source
+    // directory's stamp moves, no target appears or vanishes.
+    let fx = Fx::new();
+    fx.build(&["rbee-hive"]);
+    std::thread::sleep(std::time::Duration::from_millis(60));
+    fx.status();
+    fx.clear_log();
+    let lib = fx.repo.path(NARRATION);
+    let text = fs::read_to_string(&lib).expect("read");
+    let tmp = lib.with_extension("rs.swp");
+    fs::write(&tmp, format!("{text}\n// saved\n")).expect("write");
+    fs::rename(&tmp, &lib).expect("rename over");
+    let v = fx.status();
+    assert_stale(&v, HIVE, "narration-core was saved with an edit");
+    assert_eq!(
+        fx.log(),
+        Vec::<String>::new(),
+        "no target changed: the cached workspace holds, no `cargo metadata`"
+    );
+}

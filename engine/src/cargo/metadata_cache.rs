@@ -1,10 +1,13 @@
 //! A cache of `cargo metadata`, so that a warm query (and a fresh `ensure`) runs no cargo.
 //!
 //! The cache lives at `<target-dir>/rbee-graph/metadata.json` and is keyed on everything
-//! `cargo metadata --no-deps` reads: the content of every manifest of the workspace and of the
-//! cargo configuration files around it, the directories whose entries make targets and members
-//! (target auto-discovery and `members` globs look at what exists, so their modification times
-//! are part of the key), and the environment variables that move the target directory.
+//! `cargo metadata --no-deps` reads: the content of every manifest of the workspace (each
+//! once) and of the cargo configuration files around it, the entries of the directories that
+//! make targets and members (target auto-discovery and `members` globs look at what exists: a
+//! package directory's `build.rs` and target directories, `src/lib.rs`, `src/main.rs`, what is
+//! in `src/bin`, `tests`, ...), and the environment variables that move the target directory.
+//! A file or directory is read again only when its stamp moved, and a key taken while cargo
+//! may have been reading a file that changed (git's "racy" case) does not hold.
 //!
 //! Before cargo has run, the target directory is not known for sure; it is derived the way
 //! cargo derives it (`CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET_DIR`, `build.target-dir` in
@@ -20,22 +23,86 @@ use crate::cargo::layout::{read_toml, target_directory, workspace_root};
 use crate::stamp::{Stamp, digest};
 
 /// Bump when the key or the stored shape changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Key {
     version: u32,
     /// The manifest the user pointed at (or found from the current directory).
     start: PathBuf,
+    /// When `cargo metadata` started, in nanoseconds since the Unix epoch. A file or
+    /// directory modified within a clock tick of it may have changed while cargo read it, or
+    /// may change again without its stamp moving ("racy", as git says): the key does not hold
+    /// while one is, and the next run asks cargo again (and takes a key that is not racy).
+    started_ns: i128,
     /// Manifests and cargo configuration files: a stamp, and the content digest (`None`:
     /// missing). When the stamp still matches, the file is not read again.
     contents: Vec<(PathBuf, Stamp, Option<String>)>,
-    /// Directories whose entries matter.
-    dirs: Vec<(PathBuf, Stamp)>,
-    /// Files whose existence alone matters.
-    exists: Vec<(PathBuf, bool)>,
+    /// Directories whose entries shape the answer, with those entries.
+    dirs: Vec<Watched>,
     /// Environment variables cargo reads for these answers.
     env: BTreeMap<String, String>,
+}
+
+/// A directory whose entries cargo looks at, with the entries that matter as they were.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Watched {
+    path: PathBuf,
+    role: Role,
+    stamp: Stamp,
+    /// The names that matter, sorted; a directory's name ends in `/`.
+    entries: Vec<String>,
+}
+
+/// What a watched directory is to cargo, and so which of its entries matter. Only the
+/// entries that matter are kept: an editor that saves by renaming a new file over
+/// `src/lib.rs` moves the stamp of `src/` without changing any target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Role {
+    /// A package directory: `build.rs` and the target directories.
+    Package,
+    /// `src/`: `lib.rs`, `main.rs`, `bin/`.
+    Src,
+    /// `src/bin`, `tests`, `benches`, `examples`: every `.rs` file and directory.
+    Targets,
+    /// A directory under those: `main.rs`.
+    TargetDir,
+    /// Where a `members` glob expands: every directory.
+    Members,
+}
+
+impl Role {
+    fn matters(self, name: &str, is_dir: bool) -> bool {
+        match self {
+            Role::Package => {
+                (name == "build.rs" && !is_dir)
+                    || (is_dir && matches!(name, "src" | "tests" | "benches" | "examples"))
+            }
+            Role::Src => {
+                (!is_dir && matches!(name, "lib.rs" | "main.rs")) || (is_dir && name == "bin")
+            }
+            Role::Targets => is_dir || name.ends_with(".rs"),
+            Role::TargetDir => !is_dir && name == "main.rs",
+            Role::Members => is_dir,
+        }
+    }
+}
+
+/// The entries of `dir` that matter for `role`, sorted; `None` when it cannot be read.
+fn entries(dir: &Path, role: Role) -> Option<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            // Followed like cargo follows it: a symlink to a directory is a directory.
+            let is_dir = entry.path().is_dir();
+            let name = entry.file_name().into_string().ok()?;
+            role.matters(&name, is_dir)
+                .then(|| if is_dir { format!("{name}/") } else { name })
+        })
+        .collect();
+    names.sort();
+    Some(names)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -74,7 +141,8 @@ pub fn load(start: &Path) -> Option<cargo_metadata::Metadata> {
 }
 
 /// Stores `metadata` for `start`, when the cache location agrees with cargo's target directory.
-pub fn store(start: &Path, metadata: &cargo_metadata::Metadata) {
+/// `started` is when the `cargo metadata` that answered `metadata` started.
+pub fn store(start: &Path, metadata: &cargo_metadata::Metadata, started: std::time::SystemTime) {
     let Some(file) = cache_file(start) else {
         return;
     };
@@ -91,7 +159,7 @@ pub fn store(start: &Path, metadata: &cargo_metadata::Metadata) {
         return;
     }
     let cached = Cached {
-        key: key_for(start, metadata),
+        key: key_for(start, metadata, started),
         metadata: metadata.clone(),
     };
     let json = serde_json::to_vec(&cached).expect("metadata serializes");
@@ -138,34 +206,45 @@ fn glob_dirs(root: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
+fn key_for(
+    start: &Path,
+    metadata: &cargo_metadata::Metadata,
+    started: std::time::SystemTime,
+) -> Key {
     let root = metadata.workspace_root.as_std_path();
     let mut key = Key {
         version: VERSION,
         start: start.to_owned(),
+        started_ns: nanos(started),
         contents: Vec::new(),
         dirs: Vec::new(),
-        exists: Vec::new(),
         env: ENV
             .iter()
             .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
             .collect(),
     };
-    key.content(start.to_owned());
-    key.content(root.join("Cargo.toml"));
+    let mut seen = std::collections::HashSet::new();
+    let mut content = |key: &mut Key, path: PathBuf| {
+        // A manifest is named by every package that depends on it by path: stat it once.
+        if seen.insert(path.clone()) {
+            key.content(path);
+        }
+    };
+    content(&mut key, start.to_owned());
+    content(&mut key, root.join("Cargo.toml"));
     for dir in root.ancestors() {
-        key.content(dir.join(".cargo").join("config.toml"));
-        key.content(dir.join(".cargo").join("config"));
+        content(&mut key, dir.join(".cargo").join("config.toml"));
+        content(&mut key, dir.join(".cargo").join("config"));
     }
     // A new member under a `members` glob shows in the directory the glob expands in.
     for dir in glob_dirs(root) {
-        key.stamp(dir);
+        key.watch(dir, Role::Members);
     }
     for package in &metadata.packages {
-        key.content(package.manifest_path.clone().into_std_path_buf());
+        content(&mut key, package.manifest_path.clone().into_std_path_buf());
         for dependency in &package.dependencies {
             if let Some(path) = &dependency.path {
-                key.content(path.as_std_path().join("Cargo.toml"));
+                content(&mut key, path.as_std_path().join("Cargo.toml"));
             }
         }
         let Some(dir) = package
@@ -175,27 +254,37 @@ fn key_for(start: &Path, metadata: &cargo_metadata::Metadata) -> Key {
         else {
             continue;
         };
-        // Target auto-discovery: these files by existence, these directories by their entries
-        // (and their subdirectories', for `src/bin/NAME/main.rs` and friends).
-        for file in ["build.rs", "src/lib.rs", "src/main.rs"] {
-            let path = dir.join(file);
-            let exists = path.exists();
-            key.exists.push((path, exists));
-        }
-        for sub in ["src/bin", "tests", "benches", "examples"] {
-            let sub = dir.join(sub);
-            if let Ok(entries) = std::fs::read_dir(&sub) {
-                for entry in entries.flatten() {
-                    if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                        key.stamp(entry.path());
-                    }
-                }
+        // Target auto-discovery looks at what exists: `build.rs`, `src/lib.rs`,
+        // `src/main.rs`, and the entries of the target directories (and of their
+        // subdirectories, for `src/bin/NAME/main.rs` and friends). A directory that does not
+        // exist shows up in its parent's entries when it is made.
+        let package_entries = key.watch(dir.clone(), Role::Package);
+        if package_entries.iter().any(|e| e == "src/") {
+            let src_entries = key.watch(dir.join("src"), Role::Src);
+            if src_entries.iter().any(|e| e == "bin/") {
+                key.watch_targets(dir.join("src").join("bin"));
             }
-            key.stamp(sub);
+        }
+        for sub in ["tests", "benches", "examples"] {
+            if package_entries
+                .iter()
+                .any(|e| e.strip_suffix('/') == Some(sub))
+            {
+                key.watch_targets(dir.join(sub));
+            }
         }
     }
     key
 }
+
+fn nanos(time: std::time::SystemTime) -> i128 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// How close to the start of `cargo metadata` a modification time must be for its stamp to be
+/// distrusted: file system clocks advance in ticks of a few milliseconds.
+const RACY_NS: i128 = 50_000_000;
 
 impl Key {
     fn content(&mut self, path: PathBuf) {
@@ -204,14 +293,44 @@ impl Key {
         self.contents.push((path, stamp, digest));
     }
 
+    /// Watches `dir` in `role`; returns the entries that matter (none when it cannot be read).
+    fn watch(&mut self, path: PathBuf, role: Role) -> Vec<String> {
+        let stamp = Stamp::of(&path);
+        let entries = entries(&path, role).unwrap_or_default();
+        self.dirs.push(Watched {
+            path,
+            role,
+            stamp,
+            entries: entries.clone(),
+        });
+        entries
+    }
+
+    /// Watches a target directory (`tests`, `src/bin`, ...) and each directory in it.
+    fn watch_targets(&mut self, path: PathBuf) {
+        for entry in self.watch(path.clone(), Role::Targets) {
+            if let Some(name) = entry.strip_suffix('/') {
+                self.watch(path.join(name), Role::TargetDir);
+            }
+        }
+    }
+
     /// Whether the files and directories this key describes are still as they were, and the
-    /// environment too. Reads a file only when its stamp moved (to tell a `touch` from an edit).
+    /// environment too. Reads a file only when its stamp moved (to tell a `touch` from an
+    /// edit), and lists a directory only when its stamp moved (to tell an editor's save by
+    /// renaming from a new target).
     fn still_holds(&self) -> bool {
         let env: BTreeMap<String, String> = ENV
             .iter()
             .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
             .collect();
         if env != self.env {
+            return false;
+        }
+        let racy = |stamp: &Stamp| stamp.mtime_ns + RACY_NS >= self.started_ns;
+        if self.contents.iter().any(|(_, stamp, _)| racy(stamp))
+            || self.dirs.iter().any(|dir| racy(&dir.stamp))
+        {
             return false;
         }
         let files_hold = self.contents.iter().all(|(path, stamp, digest)| {
@@ -222,18 +341,9 @@ impl Key {
                     == *digest
         });
         files_hold
-            && self
-                .dirs
-                .iter()
-                .all(|(path, stamp)| Stamp::of(path) == *stamp)
-            && self
-                .exists
-                .iter()
-                .all(|(path, exists)| path.exists() == *exists)
-    }
-
-    fn stamp(&mut self, dir: PathBuf) {
-        let stamp = Stamp::of(&dir);
-        self.dirs.push((dir, stamp));
+            && self.dirs.iter().all(|dir| {
+                Stamp::of(&dir.path) == dir.stamp
+                    || entries(&dir.path, dir.role).unwrap_or_default() == dir.entries
+            })
     }
 }

@@ -256,12 +256,13 @@ fn cached_metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metad
     {
         return Ok(metadata);
     }
+    let started = std::time::SystemTime::now();
     let metadata = {
         let _phase = crate::progress::phase("reading the workspace (cargo metadata)");
         cargo_metadata(manifest_path, "")?
     };
     if let Some(start) = &start {
-        crate::cargo::metadata_cache::store(start, &metadata);
+        crate::cargo::metadata_cache::store(start, &metadata, started);
     }
     Ok(metadata)
 }
