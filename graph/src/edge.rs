@@ -1,10 +1,10 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a package depends on another one, as declared in its manifest.
 ///
 /// A dependency declared under several tables (say both `[dependencies]` and
 /// `[dev-dependencies]`) is one edge per kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DepKind {
     /// `[dependencies]`: linked into the package's lib and bins.

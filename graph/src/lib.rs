@@ -84,6 +84,7 @@ mod package;
 pub mod path;
 pub mod rules;
 mod spawns;
+mod stored;
 mod workspace;
 
 pub use closure::Dependents;

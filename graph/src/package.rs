@@ -4,7 +4,7 @@ use crate::RepoPath;
 
 /// A package built from source in this repository: a workspace member, or a path dependency
 /// of one that is not a member itself.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Package {
     /// The package name (unique among the members of a workspace).
     pub name: String,
@@ -37,7 +37,7 @@ impl Package {
 }
 
 /// What a target is, reduced to what matters for rebuilding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TargetKind {
     /// Any library flavour: lib, rlib, dylib, cdylib, staticlib, proc-macro.
@@ -81,7 +81,7 @@ impl TargetKind {
 }
 
 /// One target of a package.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Target {
     /// The target name (for bins: the binary's file name).
     pub name: String,
@@ -104,7 +104,7 @@ pub struct Binary {
 }
 
 /// A crate from a registry or a git repository, as pinned in `Cargo.lock`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExternalPackage {
     /// The crate name.
     pub name: String,

@@ -8,7 +8,7 @@ use petgraph::visit::EdgeRef;
 use crate::{Binary, DepKind, ExternalPackage, LockKey, Package, RepoPath};
 
 /// A node of the graph: a package built from this repository, or an external crate.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub enum Node {
     /// A workspace member or a path dependency of one.
     Package(Package),

@@ -105,10 +105,16 @@ fn entries(dir: &Path, role: Role) -> Option<Vec<String>> {
     Some(names)
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Cached {
     key: Key,
     metadata: cargo_metadata::Metadata,
+}
+
+#[derive(Serialize)]
+struct StoringMetadata<'a> {
+    key: &'a Key,
+    metadata: &'a cargo_metadata::Metadata,
 }
 
 const ENV: &[&str] = &[
@@ -128,8 +134,41 @@ fn cache_file(start: &Path) -> Option<PathBuf> {
     )
 }
 
+/// What the metadata cache was keyed on, for the graph stored beside it.
+pub struct CacheKey(Key);
+
+/// The graph built from the cached metadata, stored beside it (`graph.json`): loading it costs
+/// a fraction of parsing cargo's metadata and building the graph again.
+#[derive(Serialize, Deserialize)]
+pub struct CachedGraph {
+    /// The workspace root, absolute.
+    pub workspace_root: PathBuf,
+    /// Cargo's target directory, absolute.
+    pub target_directory: PathBuf,
+    /// The repository root the graph's paths are relative to.
+    pub repo_root: PathBuf,
+    /// The digest of the `Cargo.lock` the graph was built with (`None`: there was none).
+    pub lock: Option<String>,
+    /// The manifests of non-member path packages, as read when the graph was built.
+    pub path_manifests: BTreeMap<PathBuf, Option<String>>,
+    /// The graph.
+    pub graph: rbee_graph_model::WorkspaceGraph,
+}
+
+#[derive(Serialize)]
+struct StoringGraph<'a> {
+    key: &'a Key,
+    graph: &'a CachedGraph,
+}
+
+#[derive(Deserialize)]
+struct StoredGraph {
+    key: Key,
+    graph: CachedGraph,
+}
+
 /// The cached metadata for `start`, if the cache is there and nothing it depends on changed.
-pub fn load(start: &Path) -> Option<cargo_metadata::Metadata> {
+pub fn load(start: &Path) -> Option<(cargo_metadata::Metadata, CacheKey)> {
     let file = cache_file(start)?;
     let bytes = std::fs::read(&file).ok()?;
     let cached: Cached = serde_json::from_slice(&bytes).ok()?;
@@ -137,14 +176,52 @@ pub fn load(start: &Path) -> Option<cargo_metadata::Metadata> {
         tracing::debug!("metadata cache is out of date");
         return None;
     }
-    Some(cached.metadata)
+    Some((cached.metadata, CacheKey(cached.key)))
+}
+
+/// The graph stored for `start`, if nothing the metadata depends on changed since. What else
+/// the graph was built from (the lock file, the path manifests) is for the caller to check.
+pub fn load_graph(start: &Path) -> Option<CachedGraph> {
+    let file = cache_file(start)?.with_file_name("graph.json");
+    let bytes = std::fs::read(&file).ok()?;
+    let stored: StoredGraph = serde_json::from_slice(&bytes).ok()?;
+    if stored.key.start != start || !stored.key.still_holds() {
+        tracing::debug!("graph cache is out of date");
+        return None;
+    }
+    Some(stored.graph)
+}
+
+/// Stores `graph`, built from the metadata cached under `key`, beside that metadata.
+pub fn store_graph(start: &Path, key: &CacheKey, graph: &CachedGraph) {
+    let Some(file) = cache_file(start).map(|f| f.with_file_name("graph.json")) else {
+        return;
+    };
+    if normalize(&file) != normalize(&graph.target_directory.join("rbee-graph").join("graph.json"))
+    {
+        return;
+    }
+    let stored = StoringGraph {
+        key: &key.0,
+        graph,
+    };
+    let json = serde_json::to_vec(&stored).expect("a graph serializes");
+    if let Err(e) = crate::stamp::write_atomically(&file, &json) {
+        tracing::debug!("cannot cache the graph: {e}");
+    }
 }
 
 /// Stores `metadata` for `start`, when the cache location agrees with cargo's target directory.
-/// `started` is when the `cargo metadata` that answered `metadata` started.
-pub fn store(start: &Path, metadata: &cargo_metadata::Metadata, started: std::time::SystemTime) {
+/// `started` is when the `cargo metadata` that answered `metadata` started. The key is
+/// returned either way, for a graph built from the metadata.
+pub fn store(
+    start: &Path,
+    metadata: &cargo_metadata::Metadata,
+    started: std::time::SystemTime,
+) -> CacheKey {
+    let key = key_for(start, metadata, started);
     let Some(file) = cache_file(start) else {
-        return;
+        return CacheKey(key);
     };
     let expected = metadata
         .target_directory
@@ -156,16 +233,17 @@ pub fn store(start: &Path, metadata: &cargo_metadata::Metadata, started: std::ti
             "not caching metadata: target directory {} is not where it was expected",
             expected.display()
         );
-        return;
+        return CacheKey(key);
     }
-    let cached = Cached {
-        key: key_for(start, metadata, started),
-        metadata: metadata.clone(),
+    let cached = StoringMetadata {
+        key: &key,
+        metadata,
     };
     let json = serde_json::to_vec(&cached).expect("metadata serializes");
     if let Err(e) = crate::stamp::write_atomically(&file, &json) {
         tracing::debug!("cannot cache metadata: {e}");
     }
+    CacheKey(key)
 }
 
 fn normalize(path: &Path) -> PathBuf {

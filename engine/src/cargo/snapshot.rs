@@ -11,11 +11,13 @@
 use rbee_graph_model::rules::config::NameOf;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use cargo_metadata::MetadataCommand;
 use gix::ObjectId;
 use rbee_graph_model::{Lockfile, WorkspaceGraph};
 
+use crate::cargo::metadata_cache::{CacheKey, CachedGraph};
 use crate::error::{Error, Result, one_line};
 use crate::git::repo::Repo;
 use rbee_graph_model::rules::config::Config;
@@ -28,8 +30,12 @@ pub struct Snapshot {
     pub lock: Option<Lockfile>,
     /// `[workspace.metadata.rbee-graph]`.
     pub config: Config,
-    /// What `cargo metadata` said, kept to rebuild the graph against another lock file.
-    metadata: cargo_metadata::Metadata,
+    /// What `cargo metadata` said, kept to rebuild the graph against another lock file; read
+    /// from the cache only then when the graph itself came from the cache.
+    metadata: OnceLock<cargo_metadata::Metadata>,
+    /// Where that metadata comes from when it is not at hand: the workspace on disk, found
+    /// from this manifest (or the current directory).
+    metadata_from: Option<Option<PathBuf>>,
     /// The directory `metadata`'s paths are relative to (it may no longer exist).
     root: PathBuf,
     /// The manifests of non-member path packages, as read when the graph was built.
@@ -57,7 +63,8 @@ impl Snapshot {
             graph,
             lock,
             config,
-            metadata,
+            metadata: OnceLock::from(metadata),
+            metadata_from: None,
             root,
             path_manifests,
         })
@@ -67,11 +74,16 @@ impl Snapshot {
     /// lock entry that exists at only one end reaches the packages of the other end.
     pub fn graph_with_lock(&self, lock: Option<&Lockfile>) -> Result<WorkspaceGraph> {
         let read = |path: &Path| self.path_manifests.get(path).cloned().flatten();
+        let metadata = match (self.metadata.get(), &self.metadata_from) {
+            (Some(metadata), _) => metadata,
+            (None, Some(manifest_path)) => {
+                let (metadata, _) = cached_metadata(manifest_path.as_deref())?;
+                self.metadata.get_or_init(|| metadata)
+            }
+            (None, None) => unreachable!("a snapshot holds its metadata or knows where it is"),
+        };
         Ok(WorkspaceGraph::from_metadata_reading(
-            &self.metadata,
-            lock,
-            &self.root,
-            &read,
+            metadata, lock, &self.root, &read,
         )?)
     }
 }
@@ -112,22 +124,31 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
     {
         return Err(Error::ManifestNotFound(path.to_owned()));
     }
-    let metadata = cached_metadata(manifest_path)?;
-    let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
-    let repo = Repo::discover(&workspace_root)?;
-    let lock_path = workspace_root.join("Cargo.lock");
-    let lock = match std::fs::read(&lock_path) {
-        Ok(bytes) => Some(parse_lock(&bytes, "")?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(Error::Io {
-                path: lock_path,
-                error: e,
-            });
-        }
-    };
-    let target_directory = metadata.target_directory.clone().into_std_path_buf();
-    let snapshot = Snapshot::new(metadata, lock, repo.workdir().to_owned())?;
+    let start = crate::cargo::layout::start_manifest(manifest_path);
+    let (snapshot, repo, workspace_root, target_directory) =
+        match start.as_deref().and_then(|start| cached_graph(start, manifest_path)) {
+            Some(loaded) => loaded,
+            None => {
+                let (metadata, key) = cached_metadata(manifest_path)?;
+                let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
+                let repo = Repo::discover(&workspace_root)?;
+                let (lock, lock_digest) = read_lock_file(&workspace_root)?;
+                let target_directory = metadata.target_directory.clone().into_std_path_buf();
+                let snapshot = Snapshot::new(metadata, lock, repo.workdir().to_owned())?;
+                if let (Some(start), Some(key)) = (&start, key) {
+                    let cached = CachedGraph {
+                        workspace_root: workspace_root.clone(),
+                        target_directory: target_directory.clone(),
+                        repo_root: repo.workdir().to_owned(),
+                        lock: lock_digest,
+                        path_manifests: snapshot.path_manifests.clone(),
+                        graph: snapshot.graph.clone(),
+                    };
+                    crate::cargo::metadata_cache::store_graph(start, &key, &cached);
+                }
+                (snapshot, repo, workspace_root, target_directory)
+            }
+        };
     for unknown in snapshot.config.check_names(&snapshot.graph)? {
         // Warned about and otherwise ignored, so that CI keeps working.
         let what = match unknown.what {
@@ -248,23 +269,80 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// `cargo metadata` for the workspace on disk, from the cache when it is up to date.
-fn cached_metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metadata> {
+/// The workspace on disk from the graph cache, when nothing it was built from changed: the
+/// metadata's key, the lock file, the path manifests and the repository.
+fn cached_graph(
+    start: &Path,
+    manifest_path: Option<&Path>,
+) -> Option<(Snapshot, Repo, PathBuf, PathBuf)> {
+    let cached = crate::cargo::metadata_cache::load_graph(start)?;
+    let (lock, lock_digest) = read_lock_file(&cached.workspace_root).ok()?;
+    let manifests_hold = cached
+        .path_manifests
+        .iter()
+        .all(|(path, text)| std::fs::read_to_string(path).ok() == *text);
+    if lock_digest != cached.lock || !manifests_hold {
+        tracing::debug!("graph cache: the lock file or a path manifest changed");
+        return None;
+    }
+    let repo = Repo::discover(&cached.workspace_root).ok()?;
+    if repo.workdir() != cached.repo_root {
+        return None;
+    }
+    let config = Config::from_workspace_metadata(cached.graph.workspace_metadata()).ok()?;
+    let snapshot = Snapshot {
+        graph: cached.graph,
+        lock,
+        config,
+        metadata: OnceLock::new(),
+        metadata_from: Some(manifest_path.map(Path::to_owned)),
+        root: cached.repo_root,
+        path_manifests: cached.path_manifests,
+    };
+    Some((
+        snapshot,
+        repo,
+        cached.workspace_root,
+        cached.target_directory,
+    ))
+}
+
+/// The workspace's `Cargo.lock`, parsed, and its digest; `None` when there is none.
+fn read_lock_file(workspace_root: &Path) -> Result<(Option<Lockfile>, Option<String>)> {
+    let lock_path = workspace_root.join("Cargo.lock");
+    match std::fs::read(&lock_path) {
+        Ok(bytes) => Ok((
+            Some(parse_lock(&bytes, "")?),
+            Some(crate::stamp::digest(&bytes)),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, None)),
+        Err(e) => Err(Error::Io {
+            path: lock_path,
+            error: e,
+        }),
+    }
+}
+
+/// `cargo metadata` for the workspace on disk, from the cache when it is up to date, with the
+/// cache's key (`None` when there is no place for a cache).
+fn cached_metadata(
+    manifest_path: Option<&Path>,
+) -> Result<(cargo_metadata::Metadata, Option<CacheKey>)> {
     let start = crate::cargo::layout::start_manifest(manifest_path);
     if let Some(start) = &start
-        && let Some(metadata) = crate::cargo::metadata_cache::load(start)
+        && let Some((metadata, key)) = crate::cargo::metadata_cache::load(start)
     {
-        return Ok(metadata);
+        return Ok((metadata, Some(key)));
     }
     let started = std::time::SystemTime::now();
     let metadata = {
         let _phase = crate::progress::phase("reading the workspace (cargo metadata)");
         cargo_metadata(manifest_path, "")?
     };
-    if let Some(start) = &start {
-        crate::cargo::metadata_cache::store(start, &metadata, started);
-    }
-    Ok(metadata)
+    let key = start
+        .as_deref()
+        .map(|start| crate::cargo::metadata_cache::store(start, &metadata, started));
+    Ok((metadata, key))
 }
 
 fn cargo_metadata(manifest_path: Option<&Path>, at: &str) -> Result<cargo_metadata::Metadata> {

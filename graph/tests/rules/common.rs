@@ -203,6 +203,15 @@ pub fn workspace(case: &Case<'_>) -> (WorkspaceGraph, Config, PathRules) {
 /// trailing blank space ignored). On a mismatch the whole answer is printed.
 pub fn check(case: Case<'_>, expect: &str) {
     let actual = answer(&case);
+    // The engine caches graphs in their stored form: a loaded one must answer alike.
+    let stored = answer_with(&case, &|graph| {
+        let json = serde_json::to_string(&graph).expect("a graph serializes");
+        serde_json::from_str(&json).expect("a stored graph loads")
+    });
+    assert_eq!(
+        stored, actual,
+        "the stored graph answers otherwise than the built one"
+    );
     assert_eq!(
         actual.trim(),
         expect.trim(),
@@ -214,6 +223,14 @@ pub fn check(case: Case<'_>, expect: &str) {
 
 /// The rendered answer for `case`.
 pub fn answer(case: &Case<'_>) -> String {
+    answer_with(case, &|graph| graph)
+}
+
+/// The rendered answer for `case`, with every graph passed through `load` first.
+fn answer_with(case: &Case<'_>, load: &dyn Fn(WorkspaceGraph) -> WorkspaceGraph) -> String {
+    let graph = |case: &Case<'_>, metadata: &Metadata, lock: Option<&Lockfile>| {
+        load(graph(case, metadata, lock))
+    };
     let metadata = metadata(case);
     let config = config(case, &metadata);
     let fixture_lock = Lockfile::parse(case.fixture.lock).expect("the fixture's lock file");
