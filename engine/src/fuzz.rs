@@ -337,6 +337,7 @@ fn a_record() -> impl Strategy<Value = Record> {
             environment,
             env_deps: Default::default(),
             lock_entries,
+            externals: None,
             lock_file: PathBuf::from(ROOT).join("Cargo.lock"),
             inputs: inputs
                 .into_iter()
@@ -912,11 +913,11 @@ proptest! {
         };
         let graph = WorkspaceGraph::from_metadata_json(METADATA, Some(&lock), Path::new(ROOT)).unwrap();
         for binary in graph.binaries().map(|(_, b)| b).chain([bin]) {
-            let entries = freshness::lock_entries(&graph, Some(&lock), &binary);
+            let entries = freshness::lock_entries(&graph, Some(&lock), &binary, None);
             for entry in entries.values() {
                 prop_assert!(lock.entries().any(|e| e.key.name == entry.name));
             }
-            prop_assert!(freshness::lock_entries(&graph, None, &binary).is_empty());
+            prop_assert!(freshness::lock_entries(&graph, None, &binary, None).is_empty());
         }
         let _ = toolchain::host_triple(&format!("rustc 1.0\nhost: {triple}\n"));
         let _ = toolchain::host_triple(&triple);

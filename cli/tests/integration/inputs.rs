@@ -1663,7 +1663,9 @@ fn binaries_that_appear_or_vanish_on_disk_are_seen_through_the_cached_workspace(
     let main = "fn main() {}\n";
     // A file in a target directory that exists, a directory with a main.rs in it, a target
     // directory that did not exist, a binary whose main.rs goes away.
-    let steps: [(&str, &dyn Fn(), &str, &str, bool); 4] = [
+    // What, the change, the binary, its package, whether it is listed afterwards.
+    type Step<'a> = (&'a str, &'a dyn Fn(), &'a str, &'a str, bool);
+    let steps: [Step; 4] = [
         (
             "src/bin/NAME.rs",
             &|| fx.repo.write(&format!("{hive}/hive-new.rs"), main),

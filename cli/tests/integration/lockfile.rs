@@ -91,3 +91,17 @@ fn no_lock_at_either_end_is_fine() {
     );
     assert_no_reason_of_kind(&v, "lockfile");
 }
+
+#[test]
+fn the_cached_graph_follows_a_lock_file_edited_alone() {
+    // The graph is cached beside cargo's metadata, keyed on the manifests and the files target
+    // discovery looks at; the lock file is not among them, yet the graph's external crates are
+    // the lock file's. A cached graph answered after a lock edit would name the old version.
+    let repo = Repo::from_fixture("rbee");
+    let before = graph_dependencies(&repo, "narration-core");
+    assert_eq!(before.len(), 1, "{before:?}");
+    assert!(before[0].starts_with("itoa "), "{before:?}");
+    assert_ne!(before[0], "itoa 1.0.20");
+    bump_lock_entry(&repo, "Cargo.lock", "itoa", "1.0.20");
+    assert_eq!(graph_dependencies(&repo, "narration-core"), ["itoa 1.0.20"]);
+}

@@ -146,6 +146,21 @@ fn tk_lock_bump_reaches_through_non_member_path_packages() {
 }
 
 #[test]
+fn tk_cached_graph_follows_a_non_member_manifest() {
+    // legacy-shim is not a member: `cargo metadata --no-deps` never describes it, and the
+    // engine reads its manifest from the disk. The graph cached by an earlier run must not
+    // outlive an edit there.
+    let repo = Repo::from_fixture(TK);
+    assert_eq!(graph_dependencies(&repo, "legacy-shim"), ["shim-sys"]);
+    repo.replace(
+        "crates/legacy-shim/Cargo.toml",
+        "shim-sys = { path = \"../../vendor/shim-sys\" }\n",
+        "",
+    );
+    assert!(graph_dependencies(&repo, "legacy-shim").is_empty());
+}
+
+#[test]
 fn tk_workspace_dependencies_edit_is_global() {
     let repo = Repo::from_fixture(TK);
     let v = affected_after(&repo, &[], |r| {

@@ -906,3 +906,27 @@ pub fn matrix_packages(matrix: &Value) -> BTreeSet<String> {
     );
     set
 }
+
+/// What `package` depends on in `rbee-graph graph --format json`: local packages by name,
+/// external crates as `name version`.
+pub fn graph_dependencies(repo: &Repo, package: &str) -> Vec<String> {
+    let v = run(repo, &["graph", "--format", "json"]).json();
+    let entry = v["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == package)
+        .unwrap_or_else(|| panic!("no package {package}: {v:#}"));
+    entry["dependencies"]
+        .as_array()
+        .expect("dependencies")
+        .iter()
+        .map(|d| {
+            let name = d["name"].as_str().expect("a name");
+            match d["version"].as_str() {
+                Some(version) => format!("{name} {version}"),
+                None => name.to_owned(),
+            }
+        })
+        .collect()
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rbee_graph_testdata::{Repo, tempfile};
 use serde_json::Value;
 
-use crate::util::{BIN, Run, command, output, real_cargo};
+use crate::util::{BIN, Run, affected_json, bins, bump_lock_entry, command, output, real_cargo};
 
 const CPU: &str = "llm-worker-rbee-cpu";
 const CUDA: &str = "llm-worker-rbee-cuda";
@@ -439,5 +439,79 @@ fn rbee_graph_build_after_cargo_build_recompiles_nothing() {
     assert!(
         run.stderr.contains("Compiling worker-core"),
         "a content change cargo cannot see by mtime is recompiled: {run:#?}"
+    );
+}
+
+// =============================================================================================
+// Lock precision: an optional dependency only the cuda backend turns on.
+
+/// The fixture, with `worker-core`'s `cuda` feature turning on an optional `cfg-if` (locked,
+/// as cargo locks optional dependencies whether or not a feature enables them), committed.
+fn variants_with_an_optional_dependency() -> Repo {
+    let repo = variants(Some(REQUIRES));
+    repo.replace(
+        "worker-core/Cargo.toml",
+        "cuda = []",
+        "cuda = [\"dep:cfg-if\"]",
+    );
+    repo.append(
+        "worker-core/Cargo.toml",
+        "\n[dependencies]\ncfg-if = { version = \"1\", optional = true }\n",
+    );
+    repo.replace(
+        "Cargo.lock",
+        "[[package]]\nname = \"llm-worker-rbee\"",
+        "[[package]]\nname = \"cfg-if\"\nversion = \"1.0.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"\n\n[[package]]\nname = \"llm-worker-rbee\"",
+    );
+    repo.replace(
+        "Cargo.lock",
+        "name = \"worker-core\"\nversion = \"0.1.0\"\n",
+        "name = \"worker-core\"\nversion = \"0.1.0\"\ndependencies = [\n \"cfg-if\",\n]\n",
+    );
+    repo.commit("cuda turns on cfg-if");
+    repo
+}
+
+#[test]
+fn a_lock_entry_no_enabled_feature_turns_on_counts_only_where_it_is_compiled() {
+    let repo = variants_with_an_optional_dependency();
+    rg(&repo, &["build"], Some("/opt/cuda")).success();
+    let externals = |name: &str| record(&repo, "llm-worker-rbee", name)["externals"].clone();
+    assert_eq!(externals(CUDA), serde_json::json!(["cfg-if 1.0.5"]));
+    assert_eq!(externals(CPU), serde_json::json!([]));
+    assert_eq!(
+        record(&repo, "queen-rbee", "queen-rbee")["externals"],
+        serde_json::json!([])
+    );
+
+    bump_lock_entry(&repo, "Cargo.lock", "cfg-if", "1.0.20");
+    repo.commit("bump cfg-if");
+
+    // CI mode, with the records as read maps: the cuda variant compiled cfg-if; the metal
+    // variant was never built here, so nothing says what it compiles (the rule stays
+    // conservative); the others compiled no external crate.
+    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
+    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(affected, [CUDA, METAL], "{v:#}");
+
+    // Local mode agrees, and so does cargo: the cpu variant is fresh, the cuda one is not.
+    let now = status(&repo, Some("/opt/cuda"));
+    assert_eq!(entry(&now, CPU)["fresh"], true, "{now:#}");
+    assert_eq!(entry(&now, "queen-rbee")["fresh"], true, "{now:#}");
+    assert_eq!(entry(&now, CUDA)["fresh"], false, "{now:#}");
+    let stderr = plain_cargo(
+        &repo,
+        &[
+            "build",
+            "--offline",
+            "--bin",
+            CPU,
+            "--features",
+            "llm-worker-rbee/cpu",
+        ],
+    );
+    assert!(
+        !stderr.contains("Compiling"),
+        "cargo rebuilds nothing for the cpu variant either:\n{stderr}"
     );
 }

@@ -201,10 +201,7 @@ pub fn store_graph(start: &Path, key: &CacheKey, graph: &CachedGraph) {
     {
         return;
     }
-    let stored = StoringGraph {
-        key: &key.0,
-        graph,
-    };
+    let stored = StoringGraph { key: &key.0, graph };
     let json = serde_json::to_vec(&stored).expect("a graph serializes");
     if let Err(e) = crate::stamp::write_atomically(&file, &json) {
         tracing::debug!("cannot cache the graph: {e}");

@@ -180,8 +180,10 @@ pub fn cargo_build(
                 if artifact.target.is_custom_build() {
                     scripts.insert(package_id.clone(), manifest.clone());
                 }
+                let is_path = package_id.starts_with("path+") || package_id.contains("(path+");
                 built.units.push(Unit {
-                    is_path: package_id.starts_with("path+"),
+                    is_path,
+                    external: (!is_path).then(|| ExternalCrate::from_package_id(&package_id)),
                     dep_info: unit_dep_info(&artifact),
                     manifest,
                     src_path: artifact.target.src_path.clone().into(),
@@ -356,12 +358,67 @@ pub struct Built {
     pub env_vars: BTreeSet<String>,
 }
 
+impl Built {
+    /// The registry and git crates cargo compiled (or found fresh) in the run, by name and
+    /// version; `None` when a package id did not say. A superset of what each binary of the
+    /// run uses: an optional dependency that no enabled feature turns on, or one for another
+    /// platform, is not in it.
+    pub fn compiled_externals(&self) -> Option<BTreeSet<ExternalCrate>> {
+        self.units
+            .iter()
+            .filter_map(|unit| unit.external.clone())
+            .collect()
+    }
+}
+
+/// A registry or git crate, as cargo's package ids name it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExternalCrate {
+    /// The package name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+impl ExternalCrate {
+    /// Reads a package id in either of cargo's forms: `registry+URL#name@version` (a package
+    /// id spec, since cargo 1.77; `#version` alone when the name is the URL's last segment)
+    /// and `name version (registry+URL)`.
+    pub fn from_package_id(id: &str) -> Option<ExternalCrate> {
+        if let Some((url, fragment)) = id.rsplit_once('#')
+            && !id.ends_with(')')
+        {
+            let (name, version) = match fragment.split_once('@') {
+                Some((name, version)) => (name.to_owned(), version),
+                None => {
+                    let path = url.split(['?', '#']).next()?;
+                    let last = path.trim_end_matches('/').rsplit('/').next()?;
+                    (last.trim_end_matches(".git").to_owned(), fragment)
+                }
+            };
+            return Some(ExternalCrate {
+                name,
+                version: version.to_owned(),
+            });
+        }
+        let mut words = id.split(' ');
+        let (name, version) = (words.next()?, words.next()?);
+        words.next()?.starts_with('(').then(|| ExternalCrate {
+            name: name.to_owned(),
+            version: version.to_owned(),
+        })
+    }
+}
+
 /// One unit of a cargo run, as its `compiler-artifact` message describes it.
 #[derive(Debug)]
 pub struct Unit {
     /// Whether the package is a path package (a member or a path dependency): cargo's own
     /// dep-info of a binary covers those. Others (registry, git, vendored) are not in it.
     pub is_path: bool,
+    /// For a registry or git package, its name and version (`None` in the inner option:
+    /// cargo's package id did not parse).
+    pub external: Option<Option<ExternalCrate>>,
     /// The package's manifest.
     pub manifest: PathBuf,
     /// The target's root source file.
@@ -507,5 +564,38 @@ mod tests {
             ["RBEE_GREETING", "PROFILE"],
             "cargo's own variables are not the user's"
         );
+    }
+
+    #[test]
+    fn reads_both_package_id_forms() {
+        let crate_of = |id: &str| {
+            ExternalCrate::from_package_id(id).map(|c| format!("{} {}", c.name, c.version))
+        };
+        let cases = [
+            (
+                "registry+https://github.com/rust-lang/crates.io-index#itoa@1.0.11",
+                "itoa 1.0.11",
+            ),
+            (
+                "git+https://github.com/o/cfg-if.git?branch=main#1.0.0",
+                "cfg-if 1.0.0",
+            ),
+            (
+                "git+https://github.com/o/repo?rev=abc#inner@0.2.0",
+                "inner 0.2.0",
+            ),
+            (
+                "itoa 1.0.11 (registry+https://github.com/rust-lang/crates.io-index)",
+                "itoa 1.0.11",
+            ),
+            (
+                "dep 0.1.0 (git+https://github.com/o/r?branch=x#0123abc)",
+                "dep 0.1.0",
+            ),
+        ];
+        for (id, expected) in cases {
+            assert_eq!(crate_of(id).as_deref(), Some(expected), "{id}");
+        }
+        assert_eq!(crate_of("garbage"), None);
     }
 }

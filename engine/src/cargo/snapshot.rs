@@ -125,30 +125,32 @@ pub fn load_worktree(manifest_path: Option<&Path>) -> Result<Worktree> {
         return Err(Error::ManifestNotFound(path.to_owned()));
     }
     let start = crate::cargo::layout::start_manifest(manifest_path);
-    let (snapshot, repo, workspace_root, target_directory) =
-        match start.as_deref().and_then(|start| cached_graph(start, manifest_path)) {
-            Some(loaded) => loaded,
-            None => {
-                let (metadata, key) = cached_metadata(manifest_path)?;
-                let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
-                let repo = Repo::discover(&workspace_root)?;
-                let (lock, lock_digest) = read_lock_file(&workspace_root)?;
-                let target_directory = metadata.target_directory.clone().into_std_path_buf();
-                let snapshot = Snapshot::new(metadata, lock, repo.workdir().to_owned())?;
-                if let (Some(start), Some(key)) = (&start, key) {
-                    let cached = CachedGraph {
-                        workspace_root: workspace_root.clone(),
-                        target_directory: target_directory.clone(),
-                        repo_root: repo.workdir().to_owned(),
-                        lock: lock_digest,
-                        path_manifests: snapshot.path_manifests.clone(),
-                        graph: snapshot.graph.clone(),
-                    };
-                    crate::cargo::metadata_cache::store_graph(start, &key, &cached);
-                }
-                (snapshot, repo, workspace_root, target_directory)
+    let (snapshot, repo, workspace_root, target_directory) = match start
+        .as_deref()
+        .and_then(|start| cached_graph(start, manifest_path))
+    {
+        Some(loaded) => loaded,
+        None => {
+            let (metadata, key) = cached_metadata(manifest_path)?;
+            let workspace_root = metadata.workspace_root.clone().into_std_path_buf();
+            let repo = Repo::discover(&workspace_root)?;
+            let (lock, lock_digest) = read_lock_file(&workspace_root)?;
+            let target_directory = metadata.target_directory.clone().into_std_path_buf();
+            let snapshot = Snapshot::new(metadata, lock, repo.workdir().to_owned())?;
+            if let (Some(start), Some(key)) = (&start, key) {
+                let cached = CachedGraph {
+                    workspace_root: workspace_root.clone(),
+                    target_directory: target_directory.clone(),
+                    repo_root: repo.workdir().to_owned(),
+                    lock: lock_digest,
+                    path_manifests: snapshot.path_manifests.clone(),
+                    graph: snapshot.graph.clone(),
+                };
+                crate::cargo::metadata_cache::store_graph(start, &key, &cached);
             }
-        };
+            (snapshot, repo, workspace_root, target_directory)
+        }
+    };
     for unknown in snapshot.config.check_names(&snapshot.graph)? {
         // Warned about and otherwise ignored, so that CI keeps working.
         let what = match unknown.what {

@@ -166,6 +166,139 @@ fn worktree_and_tree_diffs_match_git() {
     }
 }
 
+/// Sets the modification time of every directory and `.gitignore` of the work tree (outside
+/// `.git`) changed in the last minute to `when`: as if time had passed since the step, so that
+/// the kept walk may trust what it recorded (it does not trust what changed within two
+/// seconds).
+fn backdate_recent_dirs(dir: &std::path::Path, when: std::time::SystemTime) {
+    let recent = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let backdate = |path: &std::path::Path| {
+        if std::fs::symlink_metadata(path).unwrap().modified().unwrap() > recent {
+            std::fs::File::open(path)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+        }
+    };
+    backdate(dir);
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() && entry.file_name() != ".git" {
+            backdate_recent_dirs(&entry.path(), when);
+        } else if entry.file_name() == ".gitignore" {
+            backdate(&entry.path());
+        }
+    }
+}
+
+#[test]
+fn a_kept_untracked_walk_matches_git() {
+    let seed: u64 = std::env::var("RBEE_GRAPH_GIT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x0dd_2026);
+    let repo = Repo::from_fixture("rbee");
+    let kept = tempfile::tempdir().unwrap();
+    let cache = kept.path().join("untracked.json");
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    backdate_recent_dirs(repo.root(), day_ago);
+    let base = repo.head();
+    let mut rng = Rng(seed);
+    let mut history = Vec::new();
+    for n in 0..60 {
+        history.push(step(&repo, &mut rng, n));
+        // Each step's directories get a time of their own, a day ago plus the step.
+        backdate_recent_dirs(
+            repo.root(),
+            day_ago + std::time::Duration::from_secs(n as u64 + 1),
+        );
+        let gix = GixRepo::discover(repo.root())
+            .unwrap()
+            .keep_untracked_walk_in(cache.clone());
+        let base_id = gix.resolve_commit(&base).unwrap();
+        let ours = gix.changed_in_worktree(base_id).unwrap();
+        let theirs = git_worktree_changes(&repo, &base);
+        assert_same(&ours, &theirs, "kept-walk worktree", &history, seed);
+    }
+    assert!(cache.is_file(), "the walk was kept");
+}
+
+#[test]
+fn a_kept_untracked_walk_is_reused_and_sees_what_changed_beneath_it() {
+    let repo = Repo::from_fixture("rbee");
+    let kept = tempfile::tempdir().unwrap();
+    let cache = kept.path().join("untracked.json");
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    repo.write("shared/notes/draft.txt", "untracked\n");
+    backdate_recent_dirs(repo.root(), day_ago);
+    let changed = || {
+        let gix = GixRepo::discover(repo.root())
+            .unwrap()
+            .keep_untracked_walk_in(cache.clone());
+        let head = gix.resolve_commit("HEAD").unwrap();
+        gix.changed_in_worktree(head).unwrap()
+    };
+    let set =
+        |paths: &[&str]| -> BTreeSet<String> { paths.iter().map(|p| p.to_string()).collect() };
+    assert_eq!(changed(), set(&["shared/notes/draft.txt"]));
+    let written = std::fs::metadata(&cache).unwrap().modified().unwrap();
+    assert_eq!(changed(), set(&["shared/notes/draft.txt"]));
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().modified().unwrap(),
+        written,
+        "nothing changed: every directory was reused and the cache is not written again"
+    );
+
+    // A file added with the directory's modification time put back: the status-change time
+    // still moves.
+    let notes = repo.path("shared/notes");
+    let mtime = std::fs::metadata(&notes).unwrap().modified().unwrap();
+    repo.write("shared/notes/second.txt", "untracked\n");
+    std::fs::File::open(&notes)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert_eq!(
+        changed(),
+        set(&["shared/notes/draft.txt", "shared/notes/second.txt"])
+    );
+
+    // A `.gitignore` edited in place (its directory's listing does not change) applies to
+    // what is beneath it.
+    repo.write("shared/.gitignore", "draft.txt\n");
+    backdate_recent_dirs(repo.root(), day_ago + std::time::Duration::from_secs(1));
+    assert_eq!(
+        changed(),
+        set(&["shared/.gitignore", "shared/notes/second.txt"])
+    );
+    std::fs::write(repo.path("shared/.gitignore"), "second.txt\n").unwrap();
+    backdate_recent_dirs(repo.root(), day_ago + std::time::Duration::from_secs(2));
+    assert_eq!(
+        changed(),
+        set(&["shared/.gitignore", "shared/notes/draft.txt"])
+    );
+
+    // Staged without touching the file: the directory's listing is the same, its index
+    // entries are not.
+    repo.git(&["add", "shared/notes/draft.txt"]);
+    assert_eq!(
+        changed(),
+        set(&["shared/.gitignore", "shared/notes/draft.txt"]),
+        "staged, draft.txt still differs from HEAD, now as a tracked file"
+    );
+    repo.git(&["rm", "-q", "--cached", "shared/notes/draft.txt"]);
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "nothing"]);
+    assert_eq!(
+        changed(),
+        set(&["shared/.gitignore", "shared/notes/draft.txt"])
+    );
+
+    // The excludes of the repository, outside the work tree.
+    let exclude = repo.root().join(".git/info/exclude");
+    std::fs::write(&exclude, "draft.txt\n").unwrap();
+    assert_eq!(changed(), set(&["shared/.gitignore"]));
+}
+
 #[test]
 fn merge_base_matches_git() {
     let repo = Repo::from_fixture("rbee");

@@ -5,6 +5,7 @@
 pub(crate) mod commit_id;
 pub(crate) mod repo;
 pub(crate) mod symlinks;
+mod untracked_cache;
 pub(crate) mod worktree_diff;
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ pub struct Repo {
     /// The index, decoded once: the work-tree diff and the symlinks of the work tree both
     /// read it, and nothing the engine does writes it.
     pub(super) index: std::sync::OnceLock<std::sync::Arc<gix::index::File>>,
+    /// Where walks of the whole work tree keep what they found in each directory; `None`:
+    /// nowhere (see [`Repo::keep_untracked_walk_in`]).
+    pub(super) untracked_cache: Option<PathBuf>,
 }
 
 /// One file of a commit's tree.
@@ -43,7 +46,15 @@ impl Repo {
             repo,
             workdir,
             index: std::sync::OnceLock::new(),
+            untracked_cache: None,
         })
+    }
+
+    /// Keeps what walks of the whole work tree find in each directory in `file`, so that the
+    /// next walk lists only the directories that changed (see `untracked_cache`).
+    pub fn keep_untracked_walk_in(mut self, file: PathBuf) -> Repo {
+        self.untracked_cache = Some(file);
+        self
     }
 
     /// The root of the work tree, canonical.
@@ -168,14 +179,32 @@ impl Repo {
     pub fn changed_between(&self, old: ObjectId, new: ObjectId) -> Result<BTreeSet<String>> {
         let old_tree = self.tree_of(old)?;
         let new_tree = self.tree_of(new)?;
-        let changes = self
-            .repo
-            .diff_tree_to_tree(&old_tree, &new_tree, gix::diff::Options::default())
-            .map_err(Error::git)?;
-        Ok(changes
-            .iter()
-            .filter(|c| !c.entry_mode().is_tree())
-            .map(|c| c.location().to_str_lossy().into_owned())
+        // The plumbing diff: `Repository::diff_tree_to_tree` sets up a resource cache for
+        // content diffs first, which reads the attributes and so decodes the whole index.
+        let mut recorder = gix::diff::tree::Recorder::default();
+        gix::diff::tree(
+            gix::objs::TreeRefIter::from_bytes(&old_tree.data, self.repo.object_hash()),
+            gix::objs::TreeRefIter::from_bytes(&new_tree.data, self.repo.object_hash()),
+            gix::diff::tree::State::default(),
+            &self.repo.objects,
+            &mut recorder,
+        )
+        .map_err(Error::git)?;
+        use gix::diff::tree::recorder::Change;
+        Ok(recorder
+            .records
+            .into_iter()
+            .filter_map(|change| match change {
+                Change::Addition {
+                    entry_mode, path, ..
+                }
+                | Change::Deletion {
+                    entry_mode, path, ..
+                }
+                | Change::Modification {
+                    entry_mode, path, ..
+                } => (!entry_mode.is_tree()).then(|| path.to_str_lossy().into_owned()),
+            })
             .collect())
     }
 

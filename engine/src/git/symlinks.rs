@@ -44,21 +44,31 @@ impl Repo {
         Ok(links)
     }
 
-    /// The symlinks of a commit's tree that point inside the repository, with where they point.
-    pub fn symlinks_at(&self, commit: ObjectId) -> Result<Vec<(RepoPath, RepoPath)>> {
+    /// The symlinks of a commit's tree that point inside the repository, with where they
+    /// point, given the paths where the work tree differs from that commit (`differs`): the
+    /// work tree's tracked links elsewhere (the index is far cheaper to read than a whole
+    /// tree), and among `differs` the commit's own.
+    pub fn symlinks_at(
+        &self,
+        commit: ObjectId,
+        differs: &BTreeSet<String>,
+    ) -> Result<Vec<(RepoPath, RepoPath)>> {
+        let mut links = self.symlinks_in_worktree(&BTreeSet::new())?;
+        links.retain(|(path, _)| !differs.contains(path));
         let tree = self.tree_of(commit)?;
-        let mut recorder = gix::traverse::tree::Recorder::default();
-        tree.traverse()
-            .breadthfirst(&mut recorder)
-            .map_err(Error::git)?;
-        let mut links = Vec::new();
-        for entry in recorder.records.into_iter().filter(|e| e.mode.is_link()) {
-            let path = entry.filepath.to_str_lossy().into_owned();
-            let target = self.read_blob(entry.oid)?;
-            if let Some(target) = link_target(&path, &String::from_utf8_lossy(&target)) {
-                links.push((path, target));
+        for path in differs {
+            let Some(entry) = tree.lookup_entry_by_path(path).map_err(Error::git)? else {
+                continue;
+            };
+            if !entry.mode().is_link() {
+                continue;
+            }
+            let target = self.read_blob(entry.object_id())?;
+            if let Some(target) = link_target(path, &String::from_utf8_lossy(&target)) {
+                links.push((path.clone(), target));
             }
         }
+        links.sort();
         Ok(links)
     }
 }

@@ -23,6 +23,7 @@ use rbee_graph_model::path::is_within;
 
 use crate::error::{Error, Result};
 use crate::git::repo::Repo;
+use crate::git::untracked_cache::{Found, UntrackedCache};
 
 impl Repo {
     /// Every path whose content on disk differs from `commit` (deleted and untracked files
@@ -95,9 +96,15 @@ impl Repo {
             // things: they run side by side (git runs them one after the other).
             let (workdir, hash) = (self.workdir(), self.repo.object_hash());
             let mut untracked = Vec::new();
+            let mut cache = self
+                .untracked_cache
+                .as_deref()
+                .filter(|_| root.is_empty())
+                .map(|file| UntrackedCache::load(file, &self.repo, workdir, &index));
             let (now, walked) = std::thread::scope(|scope| {
                 let stats = scope.spawn(|| index_entries_now(workdir, hash, &index, entries));
-                let walked = self.walk_untracked(root, &index, &mut excludes, &mut untracked);
+                let walked =
+                    self.walk_untracked(root, &index, &mut excludes, &mut untracked, &mut cache);
                 let now = stats
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -105,6 +112,9 @@ impl Repo {
             });
             let now = now?;
             walked?;
+            if let Some(cache) = cache {
+                cache.save();
+            }
             for ((entry, now), covered) in entries.iter().zip(now).zip(covered) {
                 let path = entry.path(&index);
                 let then = if covered {
@@ -229,6 +239,7 @@ impl Repo {
         index: &gix::index::State,
         excludes: &mut gix::AttributeStack<'_>,
         out: &mut Vec<String>,
+        cache: &mut Option<UntrackedCache>,
     ) -> Result<()> {
         let full = self.workdir().join(path);
         let Ok(meta) = std::fs::symlink_metadata(&full) else {
@@ -242,11 +253,14 @@ impl Repo {
             }
             return Ok(());
         }
-        self.walk_untracked_dir(&full, path.as_bytes(), index, excludes, out)
+        self.walk_untracked_dir(&full, path.as_bytes(), index, excludes, out, cache, true)
     }
 
     /// Walks directory `full` (repository-relative `rel`, as bytes: file names need not be
-    /// UTF-8, and are looked up in the index and the ignore rules exactly as they are).
+    /// UTF-8, and are looked up in the index and the ignore rules exactly as they are). With
+    /// a cache, a directory that did not change since the last walk is not listed, if
+    /// `reusable` (nothing above it changed the ignore rules that apply to it).
+    #[allow(clippy::too_many_arguments)]
     fn walk_untracked_dir(
         &self,
         full: &Path,
@@ -254,7 +268,42 @@ impl Repo {
         index: &gix::index::State,
         excludes: &mut gix::AttributeStack<'_>,
         out: &mut Vec<String>,
+        cache: &mut Option<UntrackedCache>,
+        reusable: bool,
     ) -> Result<()> {
+        let prefix = if rel.is_empty() {
+            Vec::new()
+        } else {
+            [rel, b"/"].concat()
+        };
+        let as_path = |name: &str| {
+            let mut path = String::from_utf8_lossy(&prefix).into_owned();
+            path.push_str(name);
+            path
+        };
+        let reused = cache
+            .as_mut()
+            .filter(|_| reusable)
+            .and_then(|c| c.reuse(rel, full));
+        if let Some(dir) = reused {
+            out.extend(dir.untracked.iter().map(|name| as_path(name)));
+            for sub in &dir.subdirs {
+                let child = [prefix.as_slice(), sub.as_bytes()].concat();
+                self.walk_untracked_dir(
+                    &full.join(sub),
+                    &child,
+                    index,
+                    excludes,
+                    out,
+                    cache,
+                    true,
+                )?;
+            }
+            return Ok(());
+        }
+        let listing = cache.as_ref().map(|c| c.listing(rel, full));
+        let below_reusable = listing.as_ref().is_some_and(|l| l.below_hold);
+        let mut found = Some(Found::default());
         let mut entries = Vec::new();
         for entry in std::fs::read_dir(full).map_err(Error::io(full))? {
             let entry = entry.map_err(Error::io(full))?;
@@ -269,26 +318,42 @@ impl Repo {
             entries.push((name, entry));
         }
         // The index entries below this directory: each file is looked up among those only.
-        let prefix = if rel.is_empty() {
-            Vec::new()
-        } else {
-            [rel, b"/"].concat()
-        };
         let below = index
             .prefixed_entries(BStr::new(&prefix))
             .unwrap_or_default();
         for (name, entry) in entries {
             let child = [prefix.as_slice(), name.as_slice()].concat();
             let kind = entry.file_type().map_err(Error::io(entry.path()))?;
-            if kind.is_dir() {
-                if !is_excluded(excludes, &child, true)? {
-                    self.walk_untracked_dir(&entry.path(), &child, index, excludes, out)?;
+            let list = if kind.is_dir() {
+                if is_excluded(excludes, &child, true)? {
+                    continue;
                 }
+                self.walk_untracked_dir(
+                    &entry.path(),
+                    &child,
+                    index,
+                    excludes,
+                    out,
+                    cache,
+                    below_reusable,
+                )?;
+                found.as_mut().map(|f| &mut f.subdirs)
             } else if !is_indexed_among(index, below, &child)
                 && !is_excluded(excludes, &child, false)?
             {
                 out.push(child.to_str_lossy().into_owned());
+                found.as_mut().map(|f| &mut f.untracked)
+            } else {
+                continue;
+            };
+            match (list, String::from_utf8(name)) {
+                (Some(list), Ok(name)) => list.push(name),
+                // A name that is not UTF-8: this directory is listed every time.
+                _ => found = None,
             }
+        }
+        if let (Some(cache), Some(listing)) = (cache.as_mut(), listing) {
+            cache.record(rel, listing, found);
         }
         Ok(())
     }
@@ -366,13 +431,14 @@ fn entry_now(
         return Ok(Some(entry.id));
     }
     let path = entry.path(index);
-    let full = workdir.join(fs_path(path));
+    // The full path only where it is needed: most entries match their stat.
+    let full = || workdir.join(fs_path(path));
     let stat = match dirs.lstat(path) {
         Ok(Some(stat)) => stat,
         Ok(None) => return Ok(None),
         Err(e) => {
             return Err(Error::Io {
-                path: full,
+                path: full(),
                 error: e,
             });
         }
@@ -381,7 +447,7 @@ fn entry_now(
     if entry.stat.matches(&stat, options) && !entry.stat.is_racy(index.timestamp(), options) {
         return Ok(Some(entry.id));
     }
-    crate::git::repo::hash_file(&full, hash)
+    crate::git::repo::hash_file(&full(), hash)
 }
 
 /// `lstat` for index entries, which come sorted by path: the directory of the previous entry

@@ -371,6 +371,7 @@ impl Facts for Checker<'_> {
             &snapshot.graph,
             snapshot.lock.as_ref(),
             &record.binary,
+            record.externals.as_ref(),
         ))
     }
 
@@ -450,21 +451,22 @@ pub(crate) fn is_lossy(path: &str) -> bool {
 /// Every `Cargo.lock` entry `binary` reaches through normal and build dependencies, keyed by
 /// `name version source`: an entry that differs (or is new, or gone) changed the binary's
 /// inputs.
+///
+/// With `compiled` (the external crates its build compiled, as `name version`), only through
+/// those: an optional dependency that no enabled feature turns on, or one for another
+/// platform, is in the lock file but not in the build. A new crate the build would now compile
+/// comes from an entry it did compile, whose dependencies then differ.
 pub fn lock_entries(
     graph: &WorkspaceGraph,
     lock: Option<&Lockfile>,
     binary: &Binary,
+    compiled: Option<&BTreeSet<String>>,
 ) -> BTreeMap<String, LockedEntry> {
     let (Some(package), Some(lock)) = (graph.package_by_name(&binary.package), lock) else {
         return BTreeMap::new();
     };
-    graph
-        .reachable(package, DepKind::reaches_binaries)
+    reached_externals(graph, package, compiled)
         .into_iter()
-        .filter_map(|id| match graph.node(id) {
-            Node::External(e) => Some(e),
-            Node::Package(_) => None,
-        })
         .map(|e| {
             let key = rbee_graph_model::LockKey {
                 name: e.name.clone(),
@@ -488,6 +490,57 @@ pub fn lock_entries(
             (format!("{} {} {}", e.name, e.version, e.source), locked)
         })
         .collect()
+}
+
+/// The external crates `binary`'s build compiled, as `name version`: of the crates its run
+/// compiled (`run_compiled`; `None` when cargo's messages did not say), those its package
+/// reaches through crates of the run. Without a lock file the graph knows no external crates
+/// and the run's whole set is kept: more than the binary's, never less.
+pub fn binary_externals(
+    graph: &WorkspaceGraph,
+    has_lock: bool,
+    binary: &Binary,
+    run_compiled: Option<&BTreeSet<String>>,
+) -> Option<BTreeSet<String>> {
+    let run_compiled = run_compiled?;
+    let package = graph.package_by_name(&binary.package);
+    match package {
+        Some(package) if has_lock => Some(
+            reached_externals(graph, package, Some(run_compiled))
+                .into_iter()
+                .map(|e| format!("{} {}", e.name, e.version))
+                .collect(),
+        ),
+        _ => Some(run_compiled.clone()),
+    }
+}
+
+/// The external crates `package` reaches through normal and build dependencies, passing only
+/// through those in `compiled` (`name version`) when it is given.
+fn reached_externals<'g>(
+    graph: &'g WorkspaceGraph,
+    package: rbee_graph_model::NodeId,
+    compiled: Option<&BTreeSet<String>>,
+) -> Vec<&'g rbee_graph_model::ExternalPackage> {
+    let mut seen = BTreeSet::from([package]);
+    let mut stack = vec![package];
+    let mut externals = Vec::new();
+    while let Some(id) = stack.pop() {
+        for (dep, kind) in graph.dependencies(id) {
+            if !kind.reaches_binaries() || seen.contains(&dep) {
+                continue;
+            }
+            if let Node::External(e) = graph.node(dep) {
+                if compiled.is_some_and(|c| !c.contains(&format!("{} {}", e.name, e.version))) {
+                    continue;
+                }
+                externals.push(e);
+            }
+            seen.insert(dep);
+            stack.push(dep);
+        }
+    }
+    externals
 }
 
 /// The chain from external crate `name` to `binary`'s package, when the lock file still has it.

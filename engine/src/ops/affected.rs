@@ -179,9 +179,18 @@ impl Comparison {
         // do not depend on each other: they are read side by side. The repository is found from
         // the workspace root cargo would pick; in the rare case the loaded workspace says
         // otherwise, the revisions are read again in its repository.
+        // What the walk for untracked files found is kept beside the other caches, in the
+        // target directory.
         let early_repo = layout::start_manifest(options.manifest_path.as_deref())
             .and_then(|start| layout::workspace_root(&start))
-            .and_then(|root| Repo::discover(&root).ok());
+            .and_then(|root| {
+                let cache = layout::target_directory(&root)
+                    .join("rbee-graph")
+                    .join("untracked.json");
+                Repo::discover(&root)
+                    .ok()
+                    .map(|repo| repo.keep_untracked_walk_in(cache))
+            });
         let (worktree, early) = std::thread::scope(|scope| {
             let loading = scope.spawn(|| snapshot::load_worktree(options.manifest_path.as_deref()));
             let early = early_repo
@@ -362,14 +371,12 @@ impl Revisions {
             Head::Commit(commit) => repo.changed_in_worktree(commit.object_id())?,
         };
         // Cargo builds what a symlink points at; git only sees the link. The rules get each
-        // changed path also as it is seen through the head's links. A commit the work tree
-        // does not differ from has the work tree's links (the index is cheaper than its tree).
+        // changed path also as it is seen through the head's links. A commit has the work
+        // tree's links except where the work tree differs from it (the index is cheaper to
+        // read than its tree).
         let links = match head {
             Head::Worktree => repo.symlinks_in_worktree(&paths)?,
-            Head::Commit(_) if worktree_differs.is_empty() => {
-                repo.symlinks_in_worktree(&worktree_differs)?
-            }
-            Head::Commit(commit) => repo.symlinks_at(commit.object_id())?,
+            Head::Commit(commit) => repo.symlinks_at(commit.object_id(), &worktree_differs)?,
         };
         Ok(Revisions {
             base,

@@ -329,6 +329,11 @@ impl Plan {
             .filter_map(|(_, p)| p.dir.as_deref())
             .map(|dir| self.workdir.join(dir).join("Cargo.toml"))
             .collect();
+        let run_compiled: Option<BTreeSet<String>> = built.compiled_externals().map(|set| {
+            set.into_iter()
+                .map(|c| format!("{} {}", c.name, c.version))
+                .collect()
+        });
         for binary in &run.binaries {
             let Some(executable) = built.executables.get(binary).cloned() else {
                 // Cargo did not build it: the old record, if any, stays (and says stale).
@@ -354,6 +359,12 @@ impl Plan {
                     .iter()
                     .filter_map(|path| inputs.get_key_value(path)),
             );
+            let externals = freshness::binary_externals(
+                &self.snapshot.graph,
+                self.snapshot.lock.is_some(),
+                binary,
+                run_compiled.as_ref(),
+            );
             let record = Record {
                 schema: crate::records::format::SCHEMA,
                 binary: binary.clone(),
@@ -372,7 +383,9 @@ impl Plan {
                     &self.snapshot.graph,
                     self.snapshot.lock.as_ref(),
                     binary,
+                    externals.as_ref(),
                 ),
+                externals,
                 lock_file: self.workspace_root.join("Cargo.lock"),
                 inputs,
                 scope: read.scope,

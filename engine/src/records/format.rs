@@ -5,7 +5,7 @@
 //! binaries. Written atomically and only after cargo reported success; read without a lock
 //! (a rename is atomic, so a reader sees a whole record or none).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use rbee_graph_model::Binary;
@@ -54,6 +54,11 @@ pub struct Record {
     pub env_deps: BTreeMap<String, Option<String>>,
     /// The `Cargo.lock` entries the binary reaches, keyed by `name version source`.
     pub lock_entries: BTreeMap<String, LockedEntry>,
+    /// The registry and git crates the build compiled, as `name version`; `None` in records
+    /// written before they were kept. They narrow `lock_entries` (and `affected --base`'s
+    /// lock rule) to what the binary's features and platform turned on.
+    #[serde(default)]
+    pub externals: Option<BTreeSet<String>>,
     /// The lock file cargo read; when its content differs, the entries above are compared.
     pub lock_file: PathBuf,
     /// Every file the build read, by the path cargo reported, with its content then: the

@@ -35,6 +35,11 @@ pub struct BinaryReads {
     pub dirty: BTreeSet<String>,
     /// Every file inside the repository the build read.
     pub reads: BTreeSet<String>,
+    /// The registry and git crates the build compiled, as `name version` (`None`: not known,
+    /// from a record or file written before they were kept). A changed lock entry outside
+    /// them does not count for the binary: no enabled feature turned that crate on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub externals: Option<BTreeSet<String>>,
 }
 
 /// Read maps of several binaries (several builds of one binary are merged: a file any of them
@@ -71,6 +76,7 @@ impl ReadMaps {
                 commit: record.commit.clone(),
                 dirty: record.dirty.keys().cloned().collect(),
                 reads,
+                externals: record.externals.clone(),
             };
             match by_binary.entry(record.binary.clone()) {
                 std::collections::btree_map::Entry::Vacant(slot) => {
@@ -83,6 +89,13 @@ impl ReadMaps {
                     let kept = slot.get_mut();
                     kept.reads.extend(entry.reads);
                     kept.dirty.extend(entry.dirty);
+                    kept.externals = match (kept.externals.take(), entry.externals) {
+                        (Some(mut kept), Some(more)) => {
+                            kept.extend(more);
+                            Some(kept)
+                        }
+                        _ => None,
+                    };
                     if kept.commit != entry.commit {
                         kept.commit = String::new();
                     }
@@ -170,6 +183,9 @@ pub fn trusted(
             }
         };
         if trusted {
+            if let Some(externals) = &map.externals {
+                out.externals.insert(binary.clone(), externals.clone());
+            }
             out.trusted.insert(binary, map.reads.clone());
         } else {
             out.untrusted.insert(binary);

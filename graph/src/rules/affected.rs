@@ -248,10 +248,23 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
             }
         }
     }
+    // A binary whose trusted read map says which external crates its build compiled counts
+    // only the entries among them. Test targets have no read maps.
+    let compiled = change.reads.filter(|_| mode == Mode::Binaries);
     for &graph in &graphs {
         for key in change.lock_entries {
             if let Some(id) = graph.external(key) {
-                collector.reach(graph, id, ReasonKind::Lockfile, change.lock_path, &key.name);
+                let compiles = |binary: &Binary| {
+                    compiled.is_none_or(|reads| reads.may_compile(binary, &key.name, &key.version))
+                };
+                collector.reach(
+                    graph,
+                    id,
+                    ReasonKind::Lockfile,
+                    change.lock_path,
+                    &key.name,
+                    &compiles,
+                );
             }
         }
     }
@@ -382,11 +395,12 @@ impl<'h> Collector<'h> {
 
     fn package_changed(&mut self, graph: &WorkspaceGraph, id: PackageId, path: &str) {
         let name = graph.package(id).name.clone();
-        self.reach(graph, id, ReasonKind::Dependency, path, &name);
+        self.reach(graph, id, ReasonKind::Dependency, path, &name, &|_| true);
     }
 
-    /// Everything that reaches `seed` in `graph` through normal and build edges is affected;
-    /// the seed's own binaries get kind `Path` when a path changed.
+    /// Everything that reaches `seed` in `graph` through normal and build edges is affected
+    /// (of the binaries, those `counts` keeps); the seed's own binaries get kind `Path` when a
+    /// path changed.
     fn reach(
         &mut self,
         graph: &WorkspaceGraph,
@@ -394,6 +408,7 @@ impl<'h> Collector<'h> {
         kind: ReasonKind,
         path: &str,
         what: &str,
+        counts: &dyn Fn(&Binary) -> bool,
     ) {
         // Reasons are kept per kind and changed package, first path first: a second path of
         // the same package reaches the same binaries and adds nothing.
@@ -436,6 +451,7 @@ impl<'h> Collector<'h> {
                     name: t.name.clone(),
                     package: package.name.clone(),
                 })
+                .filter(|binary| counts(binary))
                 .collect();
             for binary in bins {
                 let path = path.to_owned();

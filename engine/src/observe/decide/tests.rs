@@ -129,6 +129,7 @@ impl Built {
             environment: BTreeMap::from([("RUSTFLAGS".to_owned(), "-Dwarnings".to_owned())]),
             env_deps: BTreeMap::from([(UNSET.to_owned(), None)]),
             lock_entries: BTreeMap::from([itoa()]),
+            externals: None,
             lock_file: lock,
             inputs,
             scope: Vec::new(),
