@@ -438,7 +438,7 @@ fn check_reason(reason: &Value, bin_package: &str, changed: &[String]) {
                 "{reason:#}"
             );
         }
-        "global" | "unowned" => {
+        "global" | "unowned" | "read" => {
             assert_eq!(r.package, None, "{reason:#}");
         }
         other => panic!("unknown reason kind {other:?}: {reason:#}"),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rbee_graph_testdata::{Repo, tempfile};
 use serde_json::Value;
 
-use crate::util::{BIN, Run, affected_json, bins, bump_lock_entry, command, output, real_cargo};
+use crate::util::{BIN, Run, affected_json, bins, command, output, real_cargo};
 
 const CPU: &str = "llm-worker-rbee-cpu";
 const CUDA: &str = "llm-worker-rbee-cuda";
@@ -484,8 +484,14 @@ fn a_lock_entry_no_enabled_feature_turns_on_counts_only_where_it_is_compiled() {
         serde_json::json!([])
     );
 
-    bump_lock_entry(&repo, "Cargo.lock", "cfg-if", "1.0.20");
-    repo.commit("bump cfg-if");
+    // As `cargo update -p cfg-if --precise 1.0.4` writes it (a real version: cargo checks the
+    // lock file against the index even for crates it does not build).
+    repo.replace(
+        "Cargo.lock",
+        "version = \"1.0.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"",
+        "version = \"1.0.4\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"9330f8b2ff13f34540b44e946ef35111825727b38d33286ef986142615121801\"",
+    );
+    repo.commit("cfg-if 1.0.4");
 
     // CI mode, with the records as read maps: the cuda variant compiled cfg-if; the metal
     // variant was never built here, so nothing says what it compiles (the rule stays
@@ -499,17 +505,22 @@ fn a_lock_entry_no_enabled_feature_turns_on_counts_only_where_it_is_compiled() {
     assert_eq!(entry(&now, CPU)["fresh"], true, "{now:#}");
     assert_eq!(entry(&now, "queen-rbee")["fresh"], true, "{now:#}");
     assert_eq!(entry(&now, CUDA)["fresh"], false, "{now:#}");
-    let stderr = plain_cargo(
-        &repo,
-        &[
+    // The worker's build script reruns when `CUDA_PATH` changes: the same value as the build.
+    let out = command(real_cargo(), &repo)
+        .args([
             "build",
             "--offline",
             "--bin",
             CPU,
             "--features",
             "llm-worker-rbee/cpu",
-        ],
-    );
+        ])
+        .env("CUDA_PATH", "/opt/cuda")
+        .current_dir(repo.workspace())
+        .output()
+        .expect("run cargo");
+    let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+    assert!(out.status.success(), "{stderr}");
     assert!(
         !stderr.contains("Compiling"),
         "cargo rebuilds nothing for the cpu variant either:\n{stderr}"

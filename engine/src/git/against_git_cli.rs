@@ -229,7 +229,9 @@ fn a_kept_untracked_walk_is_reused_and_sees_what_changed_beneath_it() {
     let kept = tempfile::tempdir().unwrap();
     let cache = kept.path().join("untracked.json");
     let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    let later = |secs: u64| day_ago + std::time::Duration::from_secs(secs);
     repo.write("shared/notes/draft.txt", "untracked\n");
+    repo.write("shared/notes/deep/later.txt", "untracked\n");
     backdate_recent_dirs(repo.root(), day_ago);
     let changed = || {
         let gix = GixRepo::discover(repo.root())
@@ -238,11 +240,12 @@ fn a_kept_untracked_walk_is_reused_and_sees_what_changed_beneath_it() {
         let head = gix.resolve_commit("HEAD").unwrap();
         gix.changed_in_worktree(head).unwrap()
     };
-    let set =
-        |paths: &[&str]| -> BTreeSet<String> { paths.iter().map(|p| p.to_string()).collect() };
-    assert_eq!(changed(), set(&["shared/notes/draft.txt"]));
+    let set = |paths: &[&str]| -> BTreeSet<String> {
+        paths.iter().map(|p| format!("shared/{p}")).collect()
+    };
+    assert_eq!(changed(), set(&["notes/draft.txt", "notes/deep/later.txt"]));
     let written = std::fs::metadata(&cache).unwrap().modified().unwrap();
-    assert_eq!(changed(), set(&["shared/notes/draft.txt"]));
+    assert_eq!(changed(), set(&["notes/draft.txt", "notes/deep/later.txt"]));
     assert_eq!(
         std::fs::metadata(&cache).unwrap().modified().unwrap(),
         written,
@@ -258,45 +261,41 @@ fn a_kept_untracked_walk_is_reused_and_sees_what_changed_beneath_it() {
         .unwrap()
         .set_modified(mtime)
         .unwrap();
-    assert_eq!(
-        changed(),
-        set(&["shared/notes/draft.txt", "shared/notes/second.txt"])
-    );
+    let all = set(&[
+        "notes/draft.txt",
+        "notes/second.txt",
+        "notes/deep/later.txt",
+    ]);
+    assert_eq!(changed(), all);
 
-    // A `.gitignore` edited in place (its directory's listing does not change) applies to
-    // what is beneath it.
+    // A `.gitignore` edited in place (no directory's listing changes) applies to everything
+    // beneath it, however deep.
     repo.write("shared/.gitignore", "draft.txt\n");
-    backdate_recent_dirs(repo.root(), day_ago + std::time::Duration::from_secs(1));
+    backdate_recent_dirs(repo.root(), later(1));
     assert_eq!(
         changed(),
-        set(&["shared/.gitignore", "shared/notes/second.txt"])
+        set(&[".gitignore", "notes/second.txt", "notes/deep/later.txt"])
     );
-    std::fs::write(repo.path("shared/.gitignore"), "second.txt\n").unwrap();
-    backdate_recent_dirs(repo.root(), day_ago + std::time::Duration::from_secs(2));
-    assert_eq!(
-        changed(),
-        set(&["shared/.gitignore", "shared/notes/draft.txt"])
-    );
+    std::fs::write(repo.path("shared/.gitignore"), "later.txt\n").unwrap();
+    backdate_recent_dirs(repo.root(), later(2));
+    let unignored = set(&[".gitignore", "notes/draft.txt", "notes/second.txt"]);
+    assert_eq!(changed(), unignored);
 
-    // Staged without touching the file: the directory's listing is the same, its index
-    // entries are not.
+    // Staged and unstaged without touching the file: the directory's listing is the same,
+    // its index entries are not.
     repo.git(&["add", "shared/notes/draft.txt"]);
     assert_eq!(
         changed(),
-        set(&["shared/.gitignore", "shared/notes/draft.txt"]),
-        "staged, draft.txt still differs from HEAD, now as a tracked file"
+        unignored,
+        "draft.txt, staged, still differs from HEAD"
     );
     repo.git(&["rm", "-q", "--cached", "shared/notes/draft.txt"]);
-    repo.git(&["commit", "-q", "--allow-empty", "-m", "nothing"]);
-    assert_eq!(
-        changed(),
-        set(&["shared/.gitignore", "shared/notes/draft.txt"])
-    );
+    assert_eq!(changed(), unignored);
 
     // The excludes of the repository, outside the work tree.
     let exclude = repo.root().join(".git/info/exclude");
     std::fs::write(&exclude, "draft.txt\n").unwrap();
-    assert_eq!(changed(), set(&["shared/.gitignore"]));
+    assert_eq!(changed(), set(&[".gitignore", "notes/second.txt"]));
 }
 
 #[test]

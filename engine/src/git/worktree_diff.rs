@@ -302,7 +302,7 @@ impl Repo {
             return Ok(());
         }
         let listing = cache.as_ref().map(|c| c.listing(rel, full));
-        let below_reusable = listing.as_ref().is_some_and(|l| l.below_hold);
+        let below_reusable = reusable && listing.as_ref().is_some_and(|l| l.below_hold);
         let mut found = Some(Found::default());
         let mut entries = Vec::new();
         for entry in std::fs::read_dir(full).map_err(Error::io(full))? {

@@ -205,7 +205,11 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
         let owned = classes
             .iter()
             .any(|(_, c)| matches!(c, Class::InPackage(..) | Class::Owners(_)));
-        if let Some(reads) = change.reads {
+        // Cargo reads every manifest and the lock file for every build, so every map lists
+        // them; their own rules (the package that changed, the lock entries that changed) say
+        // which binaries they matter to.
+        let cargo_reads_it = file_name(path) == "Cargo.toml" || path == change.lock_path;
+        if let Some(reads) = change.reads.filter(|_| !cargo_reads_it) {
             for binary in reads.readers(path) {
                 collector.read(binary, path);
             }
@@ -526,4 +530,8 @@ impl<'h> Collector<'h> {
             .collect();
         Ok(Affected { packages, binaries })
     }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }

@@ -136,3 +136,80 @@ queen-rbee: path bin/queen-rbee/src/main.rs
 ",
     );
 }
+
+/// Read maps for every binary but queen-rbee, each listing the lock file and a manifest (cargo
+/// reads them for every build), with the external crates each build compiled; queen-rbee's
+/// map does not say which (a record from before they were kept).
+fn maps_with_externals() -> rbee_graph_model::rules::TrustedReads {
+    use std::collections::BTreeSet;
+    let mut reads = rbee_graph_model::rules::TrustedReads::default();
+    let compiled = [
+        ("rbee-keeper", "rbee-keeper", &[][..]),
+        ("rbee-hive", "rbee-hive", &["itoa 1.0.19"][..]),
+        ("hive-check", "rbee-hive", &["itoa 1.0.19"][..]),
+        ("hive-probe", "rbee-hive", &["itoa 1.0.19"][..]),
+        (
+            "llm-worker-rbee",
+            "llm-worker-rbee",
+            &["itoa 1.0.19", "cfg-if 1.0.5"][..],
+        ),
+        ("queen-rbee", "queen-rbee", &[][..]),
+        ("xtask", "xtask", &[][..]),
+    ];
+    for (name, package, externals) in compiled {
+        let binary = rbee_graph_model::Binary {
+            name: name.to_owned(),
+            package: package.to_owned(),
+        };
+        let read = ["Cargo.lock", "libs/narration-core/Cargo.toml"].map(str::to_owned);
+        reads.trusted.insert(binary.clone(), BTreeSet::from(read));
+        if name != "queen-rbee" {
+            let externals = externals.iter().map(|e| (*e).to_owned()).collect();
+            reads.externals.insert(binary, externals);
+        }
+    }
+    reads
+}
+
+#[test]
+fn a_lock_entry_counts_only_for_binaries_whose_builds_compiled_it() {
+    // rbee-keeper's build compiled no itoa (as if no enabled feature turned it on); queen-rbee's
+    // map does not say, so the rule stays as it is for it. The lock file itself, which every
+    // map lists, is no "read".
+    check(
+        Case {
+            paths: &["Cargo.lock"],
+            head_lock: Some(bump(RBEE.lock, "itoa", "1.0.20")),
+            reads: Some(maps_with_externals()),
+            ..Case::default()
+        },
+        "
+packages: narration-core daemon-lifecycle hive-lifecycle job-server llm-worker-rbee queen-rbee rbee-hive rbee-keeper
+queen-rbee: lockfile itoa via itoa -> narration-core -> queen-rbee
+hive-check (rbee-hive): lockfile itoa via itoa -> narration-core -> rbee-hive
+hive-probe (rbee-hive): lockfile itoa via itoa -> narration-core -> rbee-hive
+rbee-hive: lockfile itoa via itoa -> narration-core -> rbee-hive
+llm-worker-rbee: lockfile itoa via itoa -> narration-core -> llm-worker-rbee
+",
+    );
+}
+
+#[test]
+fn a_manifest_every_build_reads_counts_by_its_own_rule() {
+    check(
+        Case {
+            paths: &["libs/narration-core/Cargo.toml"],
+            reads: Some(maps_with_externals()),
+            ..Case::default()
+        },
+        "
+packages: narration-core daemon-lifecycle hive-lifecycle job-server llm-worker-rbee queen-rbee rbee-hive rbee-keeper
+hive-check (rbee-hive): dependency libs/narration-core/Cargo.toml via narration-core -> rbee-hive
+hive-probe (rbee-hive): dependency libs/narration-core/Cargo.toml via narration-core -> rbee-hive
+rbee-keeper: dependency libs/narration-core/Cargo.toml via narration-core -> rbee-keeper
+queen-rbee: dependency libs/narration-core/Cargo.toml via narration-core -> queen-rbee
+rbee-hive: dependency libs/narration-core/Cargo.toml via narration-core -> rbee-hive
+llm-worker-rbee: dependency libs/narration-core/Cargo.toml via narration-core -> llm-worker-rbee
+",
+    );
+}
