@@ -26,8 +26,11 @@ use rbee_graph_model::rules::config::Config;
 pub struct Snapshot {
     /// The graph.
     pub graph: WorkspaceGraph,
-    /// The parsed `Cargo.lock`, if the workspace had one.
-    pub lock: Option<Lockfile>,
+    /// The parsed `Cargo.lock`, if the workspace had one (see [`Snapshot::lock`]).
+    lock: OnceLock<Option<Lockfile>>,
+    /// The lock file's text, parsed on first use: a graph from the cache was built from a
+    /// lock file with the same digest, which parsed then, and most answers need only the graph.
+    lock_text: Option<Vec<u8>>,
     /// `[workspace.metadata.rbee-graph]`.
     pub config: Config,
     /// What `cargo metadata` said, kept to rebuild the graph against another lock file; read
@@ -61,13 +64,32 @@ impl Snapshot {
         let path_manifests = manifests.into_inner();
         Ok(Snapshot {
             graph,
-            lock,
+            lock: OnceLock::from(lock),
+            lock_text: None,
             config,
             metadata: OnceLock::from(metadata),
             metadata_from: None,
             root,
             path_manifests,
         })
+    }
+
+    /// The parsed `Cargo.lock`, if the workspace had one.
+    pub fn lock(&self) -> Option<&Lockfile> {
+        self.lock
+            .get_or_init(|| {
+                let text = self.lock_text.as_deref()?;
+                parse_lock(text, "")
+                    .inspect_err(|e| tracing::warn!("{e}"))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Replaces the lock file (the graph is the caller's to match).
+    pub fn set_lock(&mut self, lock: Option<Lockfile>) {
+        self.lock = OnceLock::from(lock);
+        self.lock_text = None;
     }
 
     /// This workspace's packages, linked to the external crates of another lock file: how a
@@ -278,7 +300,12 @@ fn cached_graph(
     manifest_path: Option<&Path>,
 ) -> Option<(Snapshot, Repo, PathBuf, PathBuf)> {
     let cached = crate::cargo::metadata_cache::load_graph(start)?;
-    let (lock, lock_digest) = read_lock_file(&cached.workspace_root).ok()?;
+    let lock_text = match std::fs::read(cached.workspace_root.join("Cargo.lock")) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(_) => return None,
+    };
+    let lock_digest = lock_text.as_deref().map(crate::stamp::digest);
     let manifests_hold = cached
         .path_manifests
         .iter()
@@ -294,7 +321,8 @@ fn cached_graph(
     let config = Config::from_workspace_metadata(cached.graph.workspace_metadata()).ok()?;
     let snapshot = Snapshot {
         graph: cached.graph,
-        lock,
+        lock: OnceLock::new(),
+        lock_text,
         config,
         metadata: OnceLock::new(),
         metadata_from: Some(manifest_path.map(Path::to_owned)),

@@ -369,7 +369,7 @@ impl Facts for Checker<'_> {
         let snapshot = &self.worktree.snapshot;
         Some(lock_entries(
             &snapshot.graph,
-            snapshot.lock.as_ref(),
+            snapshot.lock(),
             &record.binary,
             record.externals.as_ref(),
         ))

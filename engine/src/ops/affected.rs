@@ -217,9 +217,14 @@ impl Comparison {
         let outputs = worktree.target_dir_in_repo();
         let state_dir = worktree.state_dir();
         let head_name = options.head.as_deref().unwrap_or("HEAD");
-        let head_is_worktree_graph = !worktree_differs
-            .iter()
-            .any(|p| snapshot::shapes_the_graph(p));
+        // `--head REV`: the work tree's (cached) graph is REV's unless they differ in a
+        // manifest or in which target-discovery files exist (an edit of a `lib.rs` is not).
+        let head_is_worktree_graph = match &head {
+            Head::Worktree => true,
+            Head::Commit(commit) => {
+                !graph_may_differ(repo, commit.object_id(), &Head::Worktree, &worktree_differs)?
+            }
+        };
         let through_links = seen_through_links(&paths, &links);
         if !through_links.is_empty() {
             tracing::debug!(?through_links, "changed paths seen through symlinks");
@@ -234,7 +239,7 @@ impl Comparison {
                 if worktree_differs.contains(&lock_path) {
                     let lock = read_lock(repo, commit.object_id(), &lock_path)?;
                     snapshot.graph = snapshot.graph_with_lock(lock.as_ref())?;
-                    snapshot.lock = lock;
+                    snapshot.set_lock(lock);
                 }
                 snapshot
             }
@@ -269,11 +274,11 @@ impl Comparison {
         let mut base_with_lock = None;
         if paths.contains(&lock_path) {
             let base_lock = match &base_snapshot {
-                Some(snapshot) => snapshot.lock.clone(),
+                Some(snapshot) => snapshot.lock().cloned(),
                 None => read_lock(repo, base, &lock_path)?,
             };
             lock_entries =
-                Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock.as_ref());
+                Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock());
             // An entry that only the base lock has (removed, or the whole lock file deleted) is
             // unknown to the head graph: reach it through the base's lock.
             if base_snapshot.is_none() && !lock_entries.is_empty() {

@@ -361,7 +361,7 @@ impl Plan {
             );
             let externals = freshness::binary_externals(
                 &self.snapshot.graph,
-                self.snapshot.lock.is_some(),
+                self.snapshot.lock().is_some(),
                 binary,
                 run_compiled.as_ref(),
             );
@@ -381,7 +381,7 @@ impl Plan {
                 env_deps: env_deps.clone(),
                 lock_entries: freshness::lock_entries(
                     &self.snapshot.graph,
-                    self.snapshot.lock.as_ref(),
+                    self.snapshot.lock(),
                     binary,
                     externals.as_ref(),
                 ),
