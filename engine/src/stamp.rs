@@ -108,13 +108,26 @@ pub fn digest(bytes: &[u8]) -> String {
 /// Writes `bytes` to `path` so that a reader sees the old content or the new one, never a
 /// part: a temporary file in the same directory, flushed, then renamed over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+/// [`write_atomically`] for a cache: not flushed to the disk first. A reader still sees a
+/// whole file, old or new; after a crash the file may be empty or gone, which for a cache
+/// only costs the next run its time. Flushing costs more than the run that writes it.
+pub fn write_cache(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_replacing(path, bytes, false)
+}
+
+fn write_replacing(path: &Path, bytes: &[u8], flush: bool) -> Result<()> {
     use std::io::Write;
 
     let dir = path.parent().expect("state files live in a directory");
     std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(Error::io(dir))?;
     file.write_all(bytes).map_err(Error::io(path))?;
-    file.as_file().sync_all().map_err(Error::io(path))?;
+    if flush {
+        file.as_file().sync_all().map_err(Error::io(path))?;
+    }
     file.persist(path).map_err(|e| Error::Io {
         path: path.to_owned(),
         error: e.error,

@@ -22,7 +22,13 @@ pub(crate) fn start_manifest(manifest_path: Option<&Path>) -> Option<PathBuf> {
 /// directory. (`package.workspace` pointing elsewhere is honoured.)
 pub(crate) fn workspace_root(start: &Path) -> Option<PathBuf> {
     let dir = start.parent()?;
-    let table = read_toml(start)?;
+    let text = std::fs::read_to_string(start).ok()?;
+    // Most starts are the root itself: a `[workspace]` header says so without parsing a
+    // large manifest.
+    if text.lines().any(|line| line.trim_end() == "[workspace]") {
+        return Some(dir.to_owned());
+    }
+    let table: toml::Table = text.parse().ok()?;
     if table.contains_key("workspace") {
         return Some(dir.to_owned());
     }

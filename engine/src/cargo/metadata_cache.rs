@@ -185,9 +185,23 @@ pub fn load_graph(start: &Path) -> Option<CachedGraph> {
     let file = cache_file(start)?.with_file_name("graph.json");
     let bytes = std::fs::read(&file).ok()?;
     let stored: StoredGraph = serde_json::from_slice(&bytes).ok()?;
-    if stored.key.start != start || !stored.key.still_holds() {
+    let checked = (stored.key.start == start)
+        .then(|| stored.key.check())
+        .flatten();
+    let Some(refreshed) = checked else {
         tracing::debug!("graph cache is out of date");
         return None;
+    };
+    if let Some(key) = refreshed {
+        tracing::debug!("graph cache holds; keeping the stamps that moved");
+        let storing = StoringGraph {
+            key: &key,
+            graph: &stored.graph,
+        };
+        let json = serde_json::to_vec(&storing).expect("a graph serializes");
+        if let Err(e) = crate::stamp::write_cache(&file, &json) {
+            tracing::debug!("cannot cache the graph: {e}");
+        }
     }
     Some(stored.graph)
 }
@@ -203,7 +217,7 @@ pub fn store_graph(start: &Path, key: &CacheKey, graph: &CachedGraph) {
     }
     let stored = StoringGraph { key: &key.0, graph };
     let json = serde_json::to_vec(&stored).expect("a graph serializes");
-    if let Err(e) = crate::stamp::write_atomically(&file, &json) {
+    if let Err(e) = crate::stamp::write_cache(&file, &json) {
         tracing::debug!("cannot cache the graph: {e}");
     }
 }
@@ -237,7 +251,7 @@ pub fn store(
         metadata,
     };
     let json = serde_json::to_vec(&cached).expect("metadata serializes");
-    if let Err(e) = crate::stamp::write_atomically(&file, &json) {
+    if let Err(e) = crate::stamp::write_cache(&file, &json) {
         tracing::debug!("cannot cache metadata: {e}");
     }
     CacheKey(key)
@@ -395,30 +409,60 @@ impl Key {
     /// edit), and lists a directory only when its stamp moved (to tell an editor's save by
     /// renaming from a new target).
     fn still_holds(&self) -> bool {
+        self.check().is_some()
+    }
+
+    /// [`Self::still_holds`], and where it holds although stamps moved (a checkout rewrote
+    /// the files, an editor saved by renaming), the key with the stamps as they are now, so
+    /// that the next run reads and lists none of them again. `Some(None)`: it holds and
+    /// nothing needs keeping (no stamp moved, or one moved too recently to trust).
+    fn check(&self) -> Option<Option<Key>> {
         let env: BTreeMap<String, String> = ENV
             .iter()
             .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_string(), v)))
             .collect();
         if env != self.env {
-            return false;
+            return None;
         }
         let racy = |stamp: &Stamp| stamp.mtime_ns + RACY_NS >= self.started_ns;
         if self.contents.iter().any(|(_, stamp, _)| racy(stamp))
             || self.dirs.iter().any(|dir| racy(&dir.stamp))
         {
-            return false;
+            return None;
         }
-        let files_hold = self.contents.iter().all(|(path, stamp, digest)| {
-            Stamp::of(path) == *stamp
-                || std::fs::read(path)
-                    .ok()
-                    .map(|bytes| crate::stamp::digest(&bytes))
-                    == *digest
-        });
-        files_hold
-            && self.dirs.iter().all(|dir| {
-                Stamp::of(&dir.path) == dir.stamp
-                    || entries(&dir.path, dir.role).unwrap_or_default() == dir.entries
-            })
+        let now_ns = nanos(std::time::SystemTime::now());
+        let mut refreshed = self.clone();
+        let mut moved = false;
+        let mut trusted = true;
+        let mut moved_to = |stamp: Stamp| {
+            moved = true;
+            trusted &= stamp.mtime_ns + RACY_NS < now_ns;
+            stamp
+        };
+        for (i, (path, stamp, digest)) in self.contents.iter().enumerate() {
+            let now = Stamp::of(path);
+            if now == *stamp {
+                continue;
+            }
+            let content = std::fs::read(path)
+                .ok()
+                .map(|bytes| crate::stamp::digest(&bytes));
+            if content != *digest {
+                return None;
+            }
+            refreshed.contents[i].1 = moved_to(now);
+        }
+        for (i, dir) in self.dirs.iter().enumerate() {
+            let now = Stamp::of(&dir.path);
+            if now == dir.stamp {
+                continue;
+            }
+            if entries(&dir.path, dir.role).unwrap_or_default() != dir.entries {
+                return None;
+            }
+            refreshed.dirs[i].stamp = moved_to(now);
+        }
+        refreshed.started_ns = now_ns;
+        Some((moved && trusted).then_some(refreshed))
     }
 }

@@ -191,7 +191,7 @@ pub fn rustc_version(workspace_root: &Path, state_dir: &Path) -> Result<String> 
     };
     let json = serde_json::to_vec_pretty(&cached).expect("the cache serializes");
     // A cache that cannot be written only costs time next run.
-    if let Err(e) = crate::stamp::write_atomically(&cache, &json) {
+    if let Err(e) = crate::stamp::write_cache(&cache, &json) {
         tracing::debug!("cannot cache rustc -vV: {e}");
     }
     Ok(version)

@@ -168,8 +168,7 @@ fn worktree_and_tree_diffs_match_git() {
 
 /// Sets the modification time of every directory and `.gitignore` of the work tree (outside
 /// `.git`) changed in the last minute to `when`: as if time had passed since the step, so that
-/// the kept walk may trust what it recorded (it does not trust what changed within two
-/// seconds).
+/// the kept walk may trust what it recorded (it does not trust what changed just before).
 fn backdate_recent_dirs(dir: &std::path::Path, when: std::time::SystemTime) {
     let recent = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
     let backdate = |path: &std::path::Path| {

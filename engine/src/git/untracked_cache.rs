@@ -8,9 +8,10 @@
 //! it was listed has the same untracked files and the same subdirectories to walk: one `lstat`
 //! instead of a listing. What no stat can tell is kept out:
 //!
-//! - a directory modified within [`RACY`] of the walk that listed it is not kept: a file
-//!   created right after the listing, in the same tick of a coarse file-system clock, would
-//!   leave the modification time as recorded;
+//! - a directory modified within [`RACY`] of the walk that listed it (two seconds where the
+//!   file system keeps whole seconds only) is not kept: a file created right after the
+//!   listing, in the same tick of the file system's clock, would leave the modification time
+//!   as recorded;
 //! - below a directory whose `.gitignore` (or index entries) changed, nothing is reused: its
 //!   patterns apply to everything beneath it;
 //! - ignore rules from outside the work tree (`.git/info/exclude`, the user's excludes file,
@@ -28,10 +29,23 @@ use serde::{Deserialize, Serialize};
 
 use crate::stamp::Stamp;
 
-/// A directory modified this recently (nanoseconds) before the walk is listed again next time.
-/// Two seconds covers the coarsest clocks of file systems in use (FAT, HFS+, some network file
-/// systems); most directories of a tree are far older.
-const RACY: i128 = 2_000_000_000;
+/// A directory modified this recently (nanoseconds) before the walk is listed again next time:
+/// many clock ticks of the file systems that keep nanoseconds (Linux's advance by 1 to 10 ms).
+const RACY: i128 = 100_000_000;
+
+/// The same for a file system whose times have no fraction of a second (FAT, HFS+, some
+/// network file systems: they tick in one or two seconds).
+const RACY_COARSE: i128 = 2_000_000_000;
+
+/// Whether a change made after `stamp` was taken at `walk_ns` could leave it as it is.
+fn racy(stamp: &Stamp, walk_ns: i128) -> bool {
+    let window = if stamp.mtime_ns % 1_000_000_000 == 0 {
+        RACY_COARSE
+    } else {
+        RACY
+    };
+    stamp.mtime_ns >= walk_ns - window
+}
 
 /// The format of the cache file.
 const VERSION: u32 = 1;
@@ -72,7 +86,7 @@ pub(super) struct UntrackedCache {
     workdir: PathBuf,
     outside: Vec<(PathBuf, Stamp)>,
     started_ns: i128,
-    /// Whether `new` differs from what was loaded.
+    /// Whether this walk recorded a listing to keep.
     changed: bool,
 }
 
@@ -156,14 +170,14 @@ impl UntrackedCache {
     /// Records what directory `rel` held when listed (`None`: a name that is not UTF-8),
     /// unless it changed too recently to trust its stamp next time.
     pub(super) fn record(&mut self, rel: &[u8], listing: Listing, found: Option<Found>) {
-        self.changed = true;
         let (Ok(key), Some(found)) = (std::str::from_utf8(rel), found) else {
             return;
         };
         // Only the modification time is racy: a change after the listing moves it to the
         // clock's tick then, which is the recorded one only if that is this recent.
-        let racy = |s: &Stamp| s.mtime_ns >= self.started_ns - RACY;
-        if listing.stamp.exists && !racy(&listing.stamp) && !racy(&listing.gitignore) {
+        let trusted = |s: &Stamp| !s.exists || !racy(s, self.started_ns);
+        if listing.stamp.exists && trusted(&listing.stamp) && trusted(&listing.gitignore) {
+            self.changed = true;
             self.new.insert(
                 key.to_owned(),
                 CachedDir {
@@ -178,8 +192,10 @@ impl UntrackedCache {
     }
 
     /// Keeps what this walk found for the next one (a failure only costs the next walk time).
+    /// Only a walk that recorded a listing writes: the entries of directories listed again
+    /// too recently to keep are merely stale in the old file, and never match.
     pub(super) fn save(self) {
-        if !self.changed && self.new.len() == self.old.len() {
+        if !self.changed {
             return;
         }
         let stored = Stored {
@@ -191,7 +207,7 @@ impl UntrackedCache {
         let Ok(json) = serde_json::to_vec(&stored) else {
             return;
         };
-        if let Err(e) = crate::stamp::write_atomically(&self.file, &json) {
+        if let Err(e) = crate::stamp::write_cache(&self.file, &json) {
             tracing::debug!("cannot keep the untracked-files cache: {e}");
         }
     }

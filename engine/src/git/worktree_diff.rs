@@ -102,7 +102,8 @@ impl Repo {
                 .filter(|_| root.is_empty())
                 .map(|file| UntrackedCache::load(file, &self.repo, workdir, &index));
             let (now, walked) = std::thread::scope(|scope| {
-                let stats = scope.spawn(|| index_entries_now(workdir, hash, &index, entries));
+                let stats =
+                    scope.spawn(|| index_entries_now(workdir, hash, &index, entries, &covered));
                 let walked =
                     self.walk_untracked(root, &index, &mut excludes, &mut untracked, &mut cache);
                 let now = stats
@@ -361,31 +362,36 @@ impl Repo {
 
 /// The blob id of each index entry's file as it is on disk now (`None`: gone). When the
 /// stat still matches the entry (and the entry is not racily clean), the index's id is
-/// trusted and the file is not read. Large sets are split over the machine's cores.
+/// trusted and the file is not read. Where the entry is what the file is compared with
+/// (`covered`), a file whose size moved differs from it without being read, and its id is
+/// given as the null id. Large sets are split over the machine's cores.
 fn index_entries_now(
     workdir: &Path,
     hash: gix::hash::Kind,
     index: &gix::index::State,
     entries: &[gix::index::Entry],
+    covered: &[bool],
 ) -> Result<Vec<Option<ObjectId>>> {
-    let check = |chunk: &[gix::index::Entry]| -> Result<Vec<Option<ObjectId>>> {
+    let check = |chunk: &[gix::index::Entry], covered: &[bool]| {
         let mut dirs = DirHandles::new(workdir);
         chunk
             .iter()
-            .map(|entry| entry_now(workdir, &mut dirs, hash, index, entry))
-            .collect()
+            .zip(covered)
+            .map(|(entry, &covered)| entry_now(workdir, &mut dirs, hash, index, entry, covered))
+            .collect::<Result<Vec<Option<ObjectId>>>>()
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
     if entries.len() < 4096 || threads == 1 {
-        return check(entries);
+        return check(entries, covered);
     }
     let chunk_size = entries.len().div_ceil(threads);
     let results: Vec<Result<Vec<Option<ObjectId>>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = entries
             .chunks(chunk_size)
-            .map(|chunk| scope.spawn(move || check(chunk)))
+            .zip(covered.chunks(chunk_size))
+            .map(|(chunk, covered)| scope.spawn(move || check(chunk, covered)))
             .collect();
         handles
             .into_iter()
@@ -426,6 +432,7 @@ fn entry_now(
     hash: gix::hash::Kind,
     index: &gix::index::State,
     entry: &gix::index::Entry,
+    covered: bool,
 ) -> Result<Option<ObjectId>> {
     if entry.mode.is_submodule() {
         return Ok(Some(entry.id));
@@ -446,6 +453,12 @@ fn entry_now(
     let options = gix::index::entry::stat::Options::default();
     if entry.stat.matches(&stat, options) && !entry.stat.is_racy(index.timestamp(), options) {
         return Ok(Some(entry.id));
+    }
+    // Other bytes than those the entry's id was taken from: git tells a modified file by its
+    // size alone too, except where the index says 0 (it writes 0 for a racily clean entry,
+    // and `read-tree` leaves sizes unknown). A symlink's size is its target's length.
+    if covered && entry.stat.size != 0 && stat.size != entry.stat.size {
+        return Ok(Some(ObjectId::null(hash)));
     }
     crate::git::repo::hash_file(&full(), hash)
 }

@@ -277,8 +277,7 @@ impl Comparison {
                 Some(snapshot) => snapshot.lock().cloned(),
                 None => read_lock(repo, base, &lock_path)?,
             };
-            lock_entries =
-                Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock());
+            lock_entries = Lockfile::changed_entries(base_lock.as_ref(), head_snapshot.lock());
             // An entry that only the base lock has (removed, or the whole lock file deleted) is
             // unknown to the head graph: reach it through the base's lock.
             if base_snapshot.is_none() && !lock_entries.is_empty() {
