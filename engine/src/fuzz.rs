@@ -836,6 +836,7 @@ proptest! {
             .collect();
         let change = Change {
         reads: None,
+        test_reads: None,
             head: &fixture.head,
             base: fixture.base(base),
             paths: &paths,
@@ -869,6 +870,7 @@ proptest! {
         let change = |paths: &BTreeSet<String>| {
             let change = Change {
         reads: None,
+        test_reads: None,
                 head: &fixture.head,
                 base: fixture.base(base),
                 paths,
@@ -937,6 +939,7 @@ fn the_fixture_configuration_parses_and_a_library_change_reaches_its_dependents(
     let none = BTreeSet::new();
     let change = Change {
         reads: None,
+        test_reads: None,
         head: &fixture.head,
         base: None,
         paths: &paths,

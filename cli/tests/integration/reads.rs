@@ -187,3 +187,50 @@ fn a_read_map_that_is_not_one_is_bad_input() {
         assert!(run.stderr.contains("rbee-graph reads"), "{run:#?}");
     }
 }
+
+#[test]
+fn with_tests_a_file_a_test_target_read_counts_for_its_package() {
+    // queen-rbee's integration test reads a file of build-info's package, which queen-rbee does
+    // not depend on. Test targets have no build records: cargo's dep-info of the test build
+    // says what they read.
+    let repo = Repo::from_fixture("rbee");
+    let data = "libs/build-info/data.txt";
+    repo.write(data, "v1\n");
+    repo.write(
+        "bin/queen-rbee/tests/reads_build_info.rs",
+        "#[test]\nfn reads() {\n    assert!(!include_str!(\"../../../libs/build-info/data.txt\").is_empty());\n}\n",
+    );
+    repo.commit("queen-rbee's test reads build-info's data");
+    let out = crate::util::command(crate::util::real_cargo(), &repo)
+        .args(["test", "--no-run", "-p", "queen-rbee"])
+        .current_dir(repo.workspace())
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "cargo test --no-run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    repo.write(data, "v2\n");
+    repo.commit("edit build-info's data");
+
+    let packages = |extra: &[&str]| -> BTreeSet<String> {
+        let mut args = vec!["--tests"];
+        args.extend_from_slice(extra);
+        crate::util::package_set(&affected(&repo, &args))
+    };
+    let with = packages(&[]);
+    assert!(
+        with.contains("queen-rbee"),
+        "queen-rbee's test read {data}: {with:?}"
+    );
+    assert!(
+        with.contains("build-info"),
+        "the package rule still holds: {with:?}"
+    );
+    let rules_only = packages(&["--no-read-maps"]);
+    assert!(
+        !rules_only.contains("queen-rbee"),
+        "the rules alone miss the read across packages: {rules_only:?}"
+    );
+}

@@ -293,6 +293,7 @@ impl<'w> Checker<'w> {
         let no_entries = BTreeSet::new();
         let change = Change {
             reads: None,
+            test_reads: None,
             head: graph,
             base: None,
             paths: in_repo,

@@ -15,6 +15,7 @@ use crate::git::repo::Repo;
 use crate::observe::freshness::{StaleReason, Verdict};
 use crate::ops::status::StatusOptions;
 use crate::records::read_map::{self, ReadMaps};
+use crate::records::test_reads;
 use rbee_graph_model::rules::TrustedReads;
 use rbee_graph_model::rules::{self, Affected, Change, Mode, PathRules};
 
@@ -170,6 +171,8 @@ pub struct Comparison {
     lock_entries: BTreeSet<rbee_graph_model::LockKey>,
     /// The read maps, checked against the base; `None` when there are none.
     pub reads: Option<TrustedReads>,
+    /// With `--tests`, what each package's units read (cargo's dep-info); `None`: nothing.
+    test_reads: Option<std::collections::BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl Comparison {
@@ -300,8 +303,23 @@ impl Comparison {
                 Some(read_map::trusted(&maps, repo, &head_snapshot.graph, base)?)
             }
         };
+        // Test targets have no records; with `--tests`, cargo's dep-info says what the
+        // units of each package read.
+        let test_reads = (options.mode == Mode::Tests && !options.no_read_maps)
+            .then(|| {
+                let target_dir = state_dir.parent().unwrap_or(&state_dir);
+                let workspace_dir = repo.workdir().join(&workspace_root);
+                test_reads::from_dep_info(
+                    target_dir,
+                    &workspace_dir,
+                    repo.workdir(),
+                    &head_snapshot.graph,
+                )
+            })
+            .filter(|reads| !reads.is_empty());
         Ok(Comparison {
             reads,
+            test_reads,
             base,
             head,
             paths,
@@ -328,6 +346,7 @@ impl Comparison {
             lock_entries: &self.lock_entries,
             spawns: &self.head_snapshot.config.spawns,
             reads: self.reads.as_ref(),
+            test_reads: self.test_reads.as_ref(),
         }
     }
 }

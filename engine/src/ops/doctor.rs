@@ -257,6 +257,7 @@ fn affected(
         lock_path: &lock_path,
         spawns: &config.spawns,
         reads: None,
+        test_reads: None,
     };
     Ok(rules::affected(rules, &change, Mode::Binaries)?
         .binaries

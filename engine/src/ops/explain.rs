@@ -179,6 +179,7 @@ pub fn why(options: &WhyOptions) -> Result<PathExplanation> {
     let paths = BTreeSet::from([path.clone()]);
     let change = Change {
         reads: None,
+        test_reads: None,
         head: graph,
         base: None,
         paths: &paths,

@@ -8,3 +8,4 @@ pub(crate) mod format;
 pub(crate) mod inputs;
 pub(crate) mod lock;
 pub(crate) mod read_map;
+pub(crate) mod test_reads;

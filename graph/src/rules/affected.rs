@@ -189,6 +189,9 @@ pub struct Change<'a> {
     /// What binaries read, where a read map describes the base: a file one of them read counts
     /// for it, and a file outside every package counts only for binaries without a map.
     pub reads: Option<&'a TrustedReads>,
+    /// For `--tests`: the files each package's units read, by package (from cargo's dep-info;
+    /// they only add packages whose tests to run, see `test_reads` in the engine).
+    pub test_reads: Option<&'a BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// Applies the rules.
@@ -219,6 +222,14 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
             collector
                 .test_packages
                 .extend(packages.into_iter().map(str::to_owned));
+            let readers = change
+                .test_reads
+                .filter(|_| !cargo_reads_it)
+                .into_iter()
+                .flatten()
+                .filter(|(_, reads)| reads.contains(path))
+                .map(|(package, _)| package.clone());
+            collector.test_packages.extend(readers);
         }
         // Test targets have no read maps: for `--tests`, an unowned path still counts for
         // every package.

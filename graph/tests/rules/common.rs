@@ -94,6 +94,8 @@ pub struct Case<'a> {
     pub config: Option<serde_json::Value>,
     /// Read maps.
     pub reads: Option<TrustedReads>,
+    /// What each package's units read (`--tests`), by package.
+    pub test_reads: Option<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
 }
 
 impl Default for Case<'_> {
@@ -107,6 +109,7 @@ impl Default for Case<'_> {
             mode: Mode::Binaries,
             config: None,
             reads: None,
+            test_reads: None,
         }
     }
 }
@@ -276,6 +279,7 @@ fn answer_with(case: &Case<'_>, load: &dyn Fn(WorkspaceGraph) -> WorkspaceGraph)
         lock_path: &lock_path,
         spawns: &config.spawns,
         reads: case.reads.as_ref(),
+        test_reads: case.test_reads.as_ref(),
     };
     let affected = rules::affected(&rules, &change, case.mode).expect("the rules answer");
     for binary in &affected.binaries {
