@@ -147,17 +147,27 @@ fn tk_lock_bump_reaches_through_non_member_path_packages() {
 
 #[test]
 fn tk_cached_graph_follows_a_non_member_manifest() {
-    // legacy-shim is not a member: `cargo metadata --no-deps` never describes it, and the
-    // engine reads its manifest from the disk. The graph cached by an earlier run must not
+    // shim-sys is a path dependency of legacy-shim, which is not a member either: cargo's
+    // metadata describes neither, the metadata cache's key does not list shim-sys's manifest,
+    // and the engine reads it from the disk. The graph cached by an earlier run must not
     // outlive an edit there.
     let repo = Repo::from_fixture(TK);
-    assert_eq!(graph_dependencies(&repo, "legacy-shim"), ["shim-sys"]);
-    repo.replace(
-        "crates/legacy-shim/Cargo.toml",
-        "shim-sys = { path = \"../../vendor/shim-sys\" }\n",
-        "",
+    let before = graph_dependencies(&repo, "shim-sys");
+    assert!(
+        before.iter().all(|d| d.starts_with("cfg-if ")),
+        "{before:?}"
     );
-    assert!(graph_dependencies(&repo, "legacy-shim").is_empty());
+    repo.write(
+        "vendor/shim-extra/Cargo.toml",
+        "[package]\nname = \"shim-extra\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    repo.write("vendor/shim-extra/src/lib.rs", "");
+    repo.append(
+        "vendor/shim-sys/Cargo.toml",
+        "shim-extra = { path = \"../shim-extra\" }\n",
+    );
+    let after = graph_dependencies(&repo, "shim-sys");
+    assert!(after.contains(&"shim-extra".to_owned()), "{after:?}");
 }
 
 #[test]
