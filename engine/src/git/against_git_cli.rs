@@ -167,9 +167,15 @@ fn worktree_and_tree_diffs_match_git() {
 }
 
 /// Sets the modification time of every directory and `.gitignore` of the work tree (outside
-/// `.git`) changed in the last minute to `when`: as if time had passed since the step, so that
-/// the kept walk may trust what it recorded (it does not trust what changed just before).
+/// `.git`) changed in the last minute to `when`, then waits out the kept walk's racy window
+/// (setting a time moves the status-change time): as if time had passed since the step, so
+/// that the walk may trust what it recorded.
 fn backdate_recent_dirs(dir: &std::path::Path, when: std::time::SystemTime) {
+    backdate_below(dir, when);
+    std::thread::sleep(std::time::Duration::from_millis(120));
+}
+
+fn backdate_below(dir: &std::path::Path, when: std::time::SystemTime) {
     let recent = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
     let backdate = |path: &std::path::Path| {
         if std::fs::symlink_metadata(path).unwrap().modified().unwrap() > recent {
@@ -183,7 +189,7 @@ fn backdate_recent_dirs(dir: &std::path::Path, when: std::time::SystemTime) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         if entry.file_type().unwrap().is_dir() && entry.file_name() != ".git" {
-            backdate_recent_dirs(&entry.path(), when);
+            backdate_below(&entry.path(), when);
         } else if entry.file_name() == ".gitignore" {
             backdate(&entry.path());
         }
@@ -295,6 +301,92 @@ fn a_kept_untracked_walk_is_reused_and_sees_what_changed_beneath_it() {
     let exclude = repo.root().join(".git/info/exclude");
     std::fs::write(&exclude, "draft.txt\n").unwrap();
     assert_eq!(changed(), set(&[".gitignore", "notes/second.txt"]));
+}
+
+/// What the kept walk of `dir`'s repository says differs from HEAD, and what git says.
+fn kept_and_git(
+    dir: &std::path::Path,
+    cache: &std::path::Path,
+) -> (BTreeSet<String>, BTreeSet<String>) {
+    let gix = GixRepo::discover(dir)
+        .unwrap()
+        .keep_untracked_walk_in(cache.to_owned());
+    let head = gix.resolve_commit("HEAD").unwrap();
+    let ours = gix.changed_in_worktree(head).unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        lines(&String::from_utf8_lossy(&out.stdout))
+    };
+    let mut theirs = git(&["diff", "--name-only", "--no-renames", "HEAD"]);
+    theirs.extend(git(&["ls-files", "--others", "--exclude-standard"]));
+    (ours, theirs)
+}
+
+#[test]
+fn a_kept_walk_follows_ignore_rules_outside_the_work_tree() {
+    let repo = Repo::from_fixture("rbee");
+    let kept = tempfile::tempdir().unwrap();
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    repo.write("shared/.gitignore", "*.log\n");
+    repo.commit("ignore logs");
+    repo.write("shared/Notes.LOG", "untracked\n");
+    backdate_recent_dirs(repo.root(), day_ago);
+
+    // A setting from an included configuration file: how names match.
+    let included = kept.path().join("included.cfg");
+    std::fs::write(&included, "[core]\n\tignoreCase = false\n").unwrap();
+    repo.git(&["config", "include.path", included.to_str().unwrap()]);
+    let cache = kept.path().join("untracked.json");
+    let (ours, theirs) = kept_and_git(repo.root(), &cache);
+    assert_eq!(ours, theirs);
+    assert!(ours.contains("shared/Notes.LOG"), "{ours:?}");
+    std::fs::write(&included, "[core]\n\tignoreCase = true\n").unwrap();
+    let (ours, theirs) = kept_and_git(repo.root(), &cache);
+    assert_eq!(ours, theirs, "the included file now ignores case");
+
+    // A linked worktree reads the repository's `info/exclude`, not one of its own.
+    let linked = kept.path().join("linked");
+    repo.git(&["worktree", "add", "-q", linked.to_str().unwrap()]);
+    std::fs::write(linked.join("shared/draft.txt"), "untracked\n").unwrap();
+    backdate_recent_dirs(&linked, day_ago);
+    let cache = kept.path().join("linked.json");
+    let (ours, theirs) = kept_and_git(&linked, &cache);
+    assert_eq!(ours, theirs);
+    assert!(ours.contains("shared/draft.txt"), "{ours:?}");
+    std::fs::write(repo.root().join(".git/info/exclude"), "draft.txt\n").unwrap();
+    let (ours, theirs) = kept_and_git(&linked, &cache);
+    assert_eq!(
+        ours, theirs,
+        "the repository's exclude now ignores draft.txt"
+    );
+    assert!(!ours.contains("shared/draft.txt"), "{ours:?}");
+}
+
+#[test]
+fn a_kept_walk_survives_a_cache_edited_by_hand() {
+    let repo = Repo::from_fixture("rbee");
+    let kept = tempfile::tempdir().unwrap();
+    let cache = kept.path().join("untracked.json");
+    let day_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    repo.write("shared/notes/draft.txt", "untracked\n");
+    backdate_recent_dirs(repo.root(), day_ago);
+    let (first, theirs) = kept_and_git(repo.root(), &cache);
+    assert_eq!(first, theirs);
+    let stored = std::fs::read_to_string(&cache).unwrap();
+    for (from, to) in [
+        ("[\"draft.txt\"]", "[\"../../../../etc/passwd\"]"),
+        ("[\"notes\"]", "[\"../../..\"]"),
+        ("[\"notes\"]", "[\"notes\",\"vanished\"]"),
+    ] {
+        assert!(stored.contains(from), "{from} in {stored}");
+        std::fs::write(&cache, stored.replacen(from, to, 1)).unwrap();
+        let (ours, theirs) = kept_and_git(repo.root(), &cache);
+        assert_eq!(ours, theirs, "with {to} in the cache");
+    }
 }
 
 #[test]

@@ -14,9 +14,10 @@
 //!   as recorded;
 //! - below a directory whose `.gitignore` (or index entries) changed, nothing is reused: its
 //!   patterns apply to everything beneath it;
-//! - ignore rules from outside the work tree (`.git/info/exclude`, the user's excludes file,
-//!   the repository's configuration) are stamped as a whole: when one differs, nothing is
-//!   reused.
+//! - ignore rules from outside the work tree (`info/exclude` of the worktree and of the
+//!   repository, the user's excludes file) are stamped, and the settings that decide how names
+//!   match (`core.excludesFile`, `core.ignoreCase`, ...) kept as git's configuration resolves
+//!   them: when one differs, nothing is reused.
 //!
 //! Only walks of the whole work tree use it; a directory whose name is not UTF-8 is listed
 //! every time.
@@ -37,18 +38,23 @@ const RACY: i128 = 100_000_000;
 /// network file systems: they tick in one or two seconds).
 const RACY_COARSE: i128 = 2_000_000_000;
 
-/// Whether a change made after `stamp` was taken at `walk_ns` could leave it as it is.
+/// Whether a change made after `stamp` was taken at `walk_ns` could leave it as it is: its
+/// modification or status-change time is within a few clock ticks of the walk (a directory
+/// changed and its modification time put back, `touch -d`, has a recent status-change time).
 fn racy(stamp: &Stamp, walk_ns: i128) -> bool {
-    let window = if stamp.mtime_ns % 1_000_000_000 == 0 {
-        RACY_COARSE
-    } else {
-        RACY
+    let recent = |ns: i128| {
+        let window = if ns % 1_000_000_000 == 0 {
+            RACY_COARSE
+        } else {
+            RACY
+        };
+        ns >= walk_ns - window
     };
-    stamp.mtime_ns >= walk_ns - window
+    recent(stamp.mtime_ns) || recent(stamp.ctime_ns)
 }
 
 /// The format of the cache file.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// What one directory held when it was listed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -73,7 +79,27 @@ struct Stored {
     workdir: PathBuf,
     /// The files outside the work tree that ignore rules or their locations come from.
     outside: Vec<(PathBuf, Stamp)>,
+    /// The settings that decide how ignore rules match, as git's configuration resolves them
+    /// (included files, per-worktree configuration and the environment too).
+    settings: Vec<(String, Option<String>)>,
     dirs: HashMap<String, CachedDir>,
+}
+
+/// The configuration that decides what is ignored and how names match.
+const SETTINGS: &[&str] = &[
+    "core.excludesFile",
+    "core.ignoreCase",
+    "core.precomposeUnicode",
+];
+
+/// Whether every name in the stored directories is one name: not empty, `.` or `..`, and
+/// without a separator (a cache edited by hand must not lead the walk elsewhere).
+fn names_are_plain(dirs: &HashMap<String, CachedDir>) -> bool {
+    let plain = |name: &String| {
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+    };
+    dirs.values()
+        .all(|dir| dir.untracked.iter().all(plain) && dir.subdirs.iter().all(plain))
 }
 
 /// The cache for one walk: what the last walk stored, and what this one finds.
@@ -85,6 +111,7 @@ pub(super) struct UntrackedCache {
     indexed: HashMap<Vec<u8>, u64>,
     workdir: PathBuf,
     outside: Vec<(PathBuf, Stamp)>,
+    settings: Vec<(String, Option<String>)>,
     started_ns: i128,
     /// Whether this walk recorded a listing to keep.
     changed: bool,
@@ -109,11 +136,25 @@ impl UntrackedCache {
                 (path, stamp)
             })
             .collect::<Vec<_>>();
+        let config = repo.config_snapshot();
+        let settings: Vec<(String, Option<String>)> = SETTINGS
+            .iter()
+            .map(|key| {
+                (
+                    (*key).to_owned(),
+                    config.string(*key).map(|v| v.to_string()),
+                )
+            })
+            .collect();
         let old = std::fs::read(file)
             .ok()
             .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
             .filter(|stored| {
-                stored.version == VERSION && stored.workdir == workdir && stored.outside == outside
+                stored.version == VERSION
+                    && stored.workdir == workdir
+                    && stored.outside == outside
+                    && stored.settings == settings
+                    && names_are_plain(&stored.dirs)
             })
             .map(|stored| stored.dirs)
             .unwrap_or_default();
@@ -124,6 +165,7 @@ impl UntrackedCache {
             indexed: indexed_by_dir(index),
             workdir: workdir.to_owned(),
             outside,
+            settings,
             started_ns,
             changed: false,
         }
@@ -173,8 +215,8 @@ impl UntrackedCache {
         let (Ok(key), Some(found)) = (std::str::from_utf8(rel), found) else {
             return;
         };
-        // Only the modification time is racy: a change after the listing moves it to the
-        // clock's tick then, which is the recorded one only if that is this recent.
+        // A change after the listing moves the times to the clock's tick then, which is the
+        // recorded one only if that is this recent.
         let trusted = |s: &Stamp| !s.exists || !racy(s, self.started_ns);
         if listing.stamp.exists && trusted(&listing.stamp) && trusted(&listing.gitignore) {
             self.changed = true;
@@ -202,6 +244,7 @@ impl UntrackedCache {
             version: VERSION,
             workdir: self.workdir,
             outside: self.outside,
+            settings: self.settings,
             dirs: self.new,
         };
         let Ok(json) = serde_json::to_vec(&stored) else {
@@ -266,12 +309,19 @@ fn indexed_by_dir(index: &gix::index::State) -> HashMap<Vec<u8>, u64> {
 /// the repository's `info/exclude` and configuration, the user's excludes file (configured or
 /// git's default place) and the user's and system's configuration.
 fn outside_files(repo: &gix::Repository) -> Vec<PathBuf> {
+    // A linked worktree's own git directory and the repository's common one (git reads
+    // `info/exclude` from the latter).
     let mut files = vec![
         repo.git_dir().join("info").join("exclude"),
+        repo.common_dir().join("info").join("exclude"),
         repo.git_dir().join("config"),
+        repo.git_dir().join("config.worktree"),
         repo.common_dir().join("config"),
         PathBuf::from("/etc/gitconfig"),
     ];
+    if let Some(system) = std::env::var_os("GIT_CONFIG_SYSTEM") {
+        files.push(PathBuf::from(system));
+    }
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let xdg = std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)

@@ -306,7 +306,20 @@ impl Repo {
         let below_reusable = reusable && listing.as_ref().is_some_and(|l| l.below_hold);
         let mut found = Some(Found::default());
         let mut entries = Vec::new();
-        for entry in std::fs::read_dir(full).map_err(Error::io(full))? {
+        let listed = match std::fs::read_dir(full) {
+            Ok(listed) => listed,
+            // Gone since its parent was listed (or read from the cache): nothing in it.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(());
+            }
+            Err(e) => return Err(Error::io(full)(e)),
+        };
+        for entry in listed {
             let entry = entry.map_err(Error::io(full))?;
             let name = os_bytes(&entry.file_name()).into_owned();
             // A directory holding `.git` is another repository (git leaves it alone too).
