@@ -396,18 +396,30 @@ impl ExternalCrate {
                     (last.trim_end_matches(".git").to_owned(), fragment)
                 }
             };
-            return Some(ExternalCrate {
+            return is_version(version).then(|| ExternalCrate {
                 name,
                 version: version.to_owned(),
             });
         }
         let mut words = id.split(' ');
         let (name, version) = (words.next()?, words.next()?);
-        words.next()?.starts_with('(').then(|| ExternalCrate {
+        (words.next()?.starts_with('(') && is_version(version)).then(|| ExternalCrate {
             name: name.to_owned(),
             version: version.to_owned(),
         })
     }
+}
+
+/// Whether `text` is a semantic version (`1.0.11`, `0.3.0-alpha.1+build`): anything else (a
+/// commit id where a version was expected) makes the id one this engine does not read, and
+/// then nothing is left out on its strength.
+fn is_version(text: &str) -> bool {
+    let core = text.split(['-', '+']).next().unwrap_or_default();
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// One unit of a cargo run, as its `compiler-artifact` message describes it.
@@ -597,5 +609,14 @@ mod tests {
             assert_eq!(crate_of(id).as_deref(), Some(expected), "{id}");
         }
         assert_eq!(crate_of("garbage"), None);
+        assert_eq!(
+            crate_of("git+https://github.com/o/repo?rev=abc#0123abcd"),
+            None,
+            "a commit where the version goes is not read as one"
+        );
+        assert_eq!(
+            crate_of("registry+https://example.com/index#pre@0.3.0-alpha.1+b7").as_deref(),
+            Some("pre 0.3.0-alpha.1+b7")
+        );
     }
 }
