@@ -85,6 +85,7 @@ pub mod path;
 pub mod rules;
 mod spawns;
 mod stored;
+mod unify;
 mod workspace;
 
 pub use closure::Dependents;

@@ -526,3 +526,154 @@ fn a_lock_entry_no_enabled_feature_turns_on_counts_only_where_it_is_compiled() {
         "cargo rebuilds nothing for the cpu variant either:\n{stderr}"
     );
 }
+
+// =============================================================================================
+// Feature unification: a lock entry only another member reaches.
+
+/// Makes a git repository of one crate in `dir` with `manifest` (after `[package]`) and an
+/// empty library, commits it, and returns the commit.
+fn git_crate(dir: &std::path::Path, name: &str, manifest: &str) -> String {
+    std::fs::create_dir_all(dir.join("src")).expect("mkdir");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n{manifest}"
+        ),
+    )
+    .expect("write");
+    std::fs::write(dir.join("src/lib.rs"), "pub fn f() {}\n").expect("write");
+    let git = |args: &[&str]| {
+        let out = rbee_graph_testdata::configure_git_env(&mut std::process::Command::new("git"))
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout)
+            .expect("UTF-8")
+            .trim()
+            .to_owned()
+    };
+    if !dir.join(".git").exists() {
+        git(&["init", "-q", "-b", "main"]);
+    }
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", name]);
+    git(&["rev-parse", "HEAD"])
+}
+
+#[test]
+fn a_lock_entry_only_another_member_reaches_can_rebuild_a_binary_through_its_features() {
+    // queen-rbee uses `shared`; rbee-hive uses `dep2`, which uses `shared` too. A plain
+    // `cargo build --bin queen-rbee` resolves features over every member: when the locked
+    // `dep2` starts asking `shared` for its `extra` feature, `shared` and queen-rbee are
+    // compiled again, though queen-rbee never reaches `dep2`.
+    let repo = variants(None);
+    let deps = rbee_graph_testdata::tempfile::tempdir().expect("tempdir");
+    let shared = deps.path().join("shared");
+    let dep2 = deps.path().join("dep2");
+    git_crate(&shared, "shared", "\n[features]\nextra = []\n");
+    let url = |dir: &std::path::Path| format!("file://{}", dir.display());
+    let plain = git_crate(
+        &dep2,
+        "dep2",
+        &format!(
+            "\n[dependencies]\nshared = {{ git = \"{}\" }}\n",
+            url(&shared)
+        ),
+    );
+    let asking = git_crate(
+        &dep2,
+        "dep2",
+        &format!(
+            "\n[dependencies]\nshared = {{ git = \"{}\", features = [\"extra\"] }}\n",
+            url(&shared)
+        ),
+    );
+    repo.append(
+        "bin/queen-rbee/Cargo.toml",
+        &format!("shared = {{ git = \"{}\" }}\n", url(&shared)),
+    );
+    repo.append(
+        "bin/rbee-hive/Cargo.toml",
+        &format!("dep2 = {{ git = \"{}\", branch = \"main\" }}\n", url(&dep2)),
+    );
+    let cargo = |args: &[&str]| {
+        let out = command(real_cargo(), &repo)
+            .args(args)
+            .current_dir(repo.workspace())
+            .output()
+            .expect("run cargo");
+        let stderr = String::from_utf8(out.stderr).expect("UTF-8");
+        assert!(out.status.success(), "cargo {args:?}: {stderr}");
+        stderr
+    };
+    cargo(&["generate-lockfile"]);
+    cargo(&["update", "-p", "dep2", "--precise", &plain]);
+    repo.commit("queen-rbee uses shared, rbee-hive dep2");
+    rg(&repo, &["build", "queen-rbee", "rbee-hive"], None).success();
+    assert_eq!(entry(&status(&repo, None), "queen-rbee")["fresh"], true);
+
+    cargo(&["update", "-p", "dep2", "--precise", &asking]);
+    repo.commit("dep2 asks shared for extra");
+    let now = status(&repo, None);
+    assert_eq!(entry(&now, "queen-rbee")["fresh"], false, "{now:#}");
+    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
+    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    assert!(affected.contains(&"queen-rbee".to_owned()), "{v:#}");
+    let v = affected_json(
+        &repo,
+        &["--base", "HEAD~1", "--head", "HEAD", "--no-read-maps"],
+    );
+    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    assert!(
+        affected.contains(&"queen-rbee".to_owned()),
+        "without read maps too: {v:#}"
+    );
+    // And cargo agrees that queen-rbee's build changed.
+    let stderr = cargo(&["build", "--bin", "queen-rbee"]);
+    assert!(stderr.contains("Compiling shared"), "{stderr}");
+}
+
+#[test]
+fn a_record_built_with_other_features_is_no_read_map() {
+    // queen-rbee's default feature turns on `cfg-if`; a build without default features does
+    // not compile it. `affected` answers for a plain build, which does: that record says
+    // nothing about it, and the lock rule decides.
+    let repo = variants(None);
+    repo.append(
+        "bin/queen-rbee/Cargo.toml",
+        "cfg-if = { version = \"1\", optional = true }\n\n[features]\ndefault = [\"cf\"]\ncf = [\"dep:cfg-if\"]\n",
+    );
+    repo.replace(
+        "Cargo.lock",
+        "[[package]]\nname = \"llm-worker-rbee\"",
+        "[[package]]\nname = \"cfg-if\"\nversion = \"1.0.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"\n\n[[package]]\nname = \"llm-worker-rbee\"",
+    );
+    repo.replace(
+        "Cargo.lock",
+        "name = \"queen-rbee\"\nversion = \"0.1.0\"\ndependencies = [\n",
+        "name = \"queen-rbee\"\nversion = \"0.1.0\"\ndependencies = [\n \"cfg-if\",\n",
+    );
+    repo.commit("queen-rbee's default feature turns on cfg-if");
+    rg(
+        &repo,
+        &["build", "queen-rbee", "--no-default-features"],
+        None,
+    )
+    .success();
+    assert_eq!(
+        record(&repo, "queen-rbee", "queen-rbee")["externals"],
+        serde_json::json!([])
+    );
+    repo.replace(
+        "Cargo.lock",
+        "version = \"1.0.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"",
+        "version = \"1.0.4\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"9330f8b2ff13f34540b44e946ef35111825727b38d33286ef986142615121801\"",
+    );
+    repo.commit("cfg-if 1.0.4");
+    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
+    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(affected, ["queen-rbee"], "{v:#}");
+    assert!(v.get("read_maps").is_none(), "no map was used: {v:#}");
+}

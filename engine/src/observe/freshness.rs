@@ -457,6 +457,10 @@ pub(crate) fn is_lossy(path: &str) -> bool {
 /// those: an optional dependency that no enabled feature turns on, or one for another
 /// platform, is in the lock file but not in the build. A new crate the build would now compile
 /// comes from an entry it did compile, whose dependencies then differ.
+///
+/// Also every entry that can change, through feature unification, the features of a crate the
+/// build uses (see `unify` in the graph crate): a crate only another default member depends on,
+/// which depends on one of those.
 pub fn lock_entries(
     graph: &WorkspaceGraph,
     lock: Option<&Lockfile>,
@@ -466,8 +470,14 @@ pub fn lock_entries(
     let (Some(package), Some(lock)) = (graph.package_by_name(&binary.package), lock) else {
         return BTreeMap::new();
     };
-    reached_externals(graph, package, compiled)
-        .into_iter()
+    let used = reached_externals(graph, package, compiled);
+    let unified = graph.unification_externals(&graph.unified_with(package), &used);
+    used.iter()
+        .chain(&unified)
+        .filter_map(|&id| match graph.node(id) {
+            Node::External(e) => Some(e),
+            Node::Package(_) => None,
+        })
         .map(|e| {
             let key = rbee_graph_model::LockKey {
                 name: e.name.clone(),
@@ -509,7 +519,10 @@ pub fn binary_externals(
         Some(package) if has_lock => Some(
             reached_externals(graph, package, Some(run_compiled))
                 .into_iter()
-                .map(|e| format!("{} {}", e.name, e.version))
+                .filter_map(|id| match graph.node(id) {
+                    Node::External(e) => Some(format!("{} {}", e.name, e.version)),
+                    Node::Package(_) => None,
+                })
                 .collect(),
         ),
         _ => Some(run_compiled.clone()),
@@ -518,14 +531,14 @@ pub fn binary_externals(
 
 /// The external crates `package` reaches through normal and build dependencies, passing only
 /// through those in `compiled` (`name version`) when it is given.
-fn reached_externals<'g>(
-    graph: &'g WorkspaceGraph,
+fn reached_externals(
+    graph: &WorkspaceGraph,
     package: rbee_graph_model::NodeId,
     compiled: Option<&BTreeSet<String>>,
-) -> Vec<&'g rbee_graph_model::ExternalPackage> {
+) -> BTreeSet<rbee_graph_model::NodeId> {
     let mut seen = BTreeSet::from([package]);
     let mut stack = vec![package];
-    let mut externals = Vec::new();
+    let mut externals = BTreeSet::new();
     while let Some(id) = stack.pop() {
         for (dep, kind) in graph.dependencies(id) {
             if !kind.reaches_binaries() || seen.contains(&dep) {
@@ -535,7 +548,7 @@ fn reached_externals<'g>(
                 if compiled.is_some_and(|c| !c.contains(&format!("{} {}", e.name, e.version))) {
                     continue;
                 }
-                externals.push(e);
+                externals.insert(dep);
             }
             seen.insert(dep);
             stack.push(dep);

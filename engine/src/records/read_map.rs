@@ -65,6 +65,14 @@ impl ReadMaps {
             let Ok(record) = crate::records::format::parse(&bytes) else {
                 continue;
             };
+            // What a build read and compiled depends on its features; `affected` answers for
+            // a plain `cargo build --bin B` (the binary's required features only). A build with
+            // other features says nothing about that one.
+            let plain = crate::cargo::flags::CargoFlags::default()
+                .request_for(&record.binary.package, &record.required_features);
+            if record.feature_request != plain {
+                continue;
+            }
             let reads: BTreeSet<String> = record
                 .inputs
                 .keys()

@@ -280,6 +280,7 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
                     &key.name,
                     &compiles,
                 );
+                collector.unified_lock_change(graph, id, &key.name, change.lock_path, compiled);
             }
         }
     }
@@ -491,6 +492,70 @@ impl<'h> Collector<'h> {
         }
     }
 
+    /// Feature unification (see `WorkspaceGraph::unified_with`): external crate `changed`
+    /// changed in the lock file; a binary whose build unifies features with a package that
+    /// reaches it, and uses a crate below it, is affected too: the new entry may ask other
+    /// features of that crate. Where a trusted read map says which crates the build compiled,
+    /// those are what it uses; elsewhere every crate its package reaches.
+    fn unified_lock_change(
+        &mut self,
+        graph: &WorkspaceGraph,
+        changed: NodeId,
+        name: &str,
+        path: &str,
+        reads: Option<&TrustedReads>,
+    ) {
+        let below = graph.externals_below(changed);
+        if below.is_empty() {
+            return;
+        }
+        let mut reaching: BTreeMap<Vec<NodeId>, bool> = BTreeMap::new();
+        let binaries: Vec<Binary> = self.head.binaries().map(|(_, b)| b).collect();
+        for binary in binaries {
+            let Some(package) = graph.package_by_name(&binary.package) else {
+                continue;
+            };
+            let unified = graph.unified_with(package);
+            let reaches = *reaching
+                .entry(unified.clone())
+                .or_insert_with(|| graph.externals_reached_by(&unified).contains(&changed));
+            if !reaches {
+                continue;
+            }
+            let compiled = reads.and_then(|r| r.externals.get(&binary));
+            let used: std::collections::HashSet<NodeId> = match compiled {
+                Some(names) => below
+                    .iter()
+                    .copied()
+                    .filter(|&id| names.contains(&external_name(graph, id)))
+                    .collect(),
+                None => graph
+                    .reachable(package, DepKind::reaches_binaries)
+                    .into_iter()
+                    .collect(),
+            };
+            let Some(&shared) = below.iter().find(|id| used.contains(id)) else {
+                continue;
+            };
+            let mut chain = vec![name.to_owned()];
+            chain.extend(
+                graph
+                    .dependents(shared, DepKind::reaches_binaries)
+                    .chain(package)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|id| graph.name(id).to_owned()),
+            );
+            self.build_packages.insert(binary.package.clone());
+            let reason = Reason::Lockfile {
+                path: path.to_owned(),
+                krate: Some(name.to_owned()),
+                chain,
+            };
+            self.add(binary, reason);
+        }
+    }
+
     fn binary_changed(&mut self, package: &str, name: &str, path: &str) {
         let Some(id) = self.head.package_by_name(package) else {
             return;
@@ -545,4 +610,12 @@ impl<'h> Collector<'h> {
 
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// `name version` of an external crate, as read maps name them.
+fn external_name(graph: &WorkspaceGraph, id: NodeId) -> String {
+    match graph.node(id) {
+        crate::Node::External(e) => format!("{} {}", e.name, e.version),
+        crate::Node::Package(p) => p.name.clone(),
+    }
 }
