@@ -254,24 +254,30 @@ impl Repo {
             }
             return Ok(());
         }
-        self.walk_untracked_dir(&full, path.as_bytes(), index, excludes, out, cache, true)
+        UntrackedWalk {
+            index,
+            excludes,
+            cache,
+            out,
+        }
+        .dir(&full, path.as_bytes(), true)
     }
+}
 
+/// One walk for untracked files: what it looks names up in, and what it finds.
+struct UntrackedWalk<'w, 'a> {
+    index: &'w gix::index::State,
+    excludes: &'w mut gix::AttributeStack<'a>,
+    cache: &'w mut Option<UntrackedCache>,
+    out: &'w mut Vec<String>,
+}
+
+impl UntrackedWalk<'_, '_> {
     /// Walks directory `full` (repository-relative `rel`, as bytes: file names need not be
     /// UTF-8, and are looked up in the index and the ignore rules exactly as they are). With
     /// a cache, a directory that did not change since the last walk is not listed, if
     /// `reusable` (nothing above it changed the ignore rules that apply to it).
-    #[allow(clippy::too_many_arguments)]
-    fn walk_untracked_dir(
-        &self,
-        full: &Path,
-        rel: &[u8],
-        index: &gix::index::State,
-        excludes: &mut gix::AttributeStack<'_>,
-        out: &mut Vec<String>,
-        cache: &mut Option<UntrackedCache>,
-        reusable: bool,
-    ) -> Result<()> {
+    fn dir(&mut self, full: &Path, rel: &[u8], reusable: bool) -> Result<()> {
         let prefix = if rel.is_empty() {
             Vec::new()
         } else {
@@ -282,27 +288,21 @@ impl Repo {
             path.push_str(name);
             path
         };
-        let reused = cache
+        let reused = self
+            .cache
             .as_mut()
             .filter(|_| reusable)
             .and_then(|c| c.reuse(rel, full));
         if let Some(dir) = reused {
-            out.extend(dir.untracked.iter().map(|name| as_path(name)));
+            self.out
+                .extend(dir.untracked.iter().map(|name| as_path(name)));
             for sub in &dir.subdirs {
                 let child = [prefix.as_slice(), sub.as_bytes()].concat();
-                self.walk_untracked_dir(
-                    &full.join(sub),
-                    &child,
-                    index,
-                    excludes,
-                    out,
-                    cache,
-                    true,
-                )?;
+                self.dir(&full.join(sub), &child, true)?;
             }
             return Ok(());
         }
-        let listing = cache.as_ref().map(|c| c.listing(rel, full));
+        let listing = self.cache.as_ref().map(|c| c.listing(rel, full));
         let below_reusable = reusable && listing.as_ref().is_some_and(|l| l.below_hold);
         let mut found = Some(Found::default());
         let mut entries = Vec::new();
@@ -332,6 +332,7 @@ impl Repo {
             entries.push((name, entry));
         }
         // The index entries below this directory: each file is looked up among those only.
+        let index = self.index;
         let below = index
             .prefixed_entries(BStr::new(&prefix))
             .unwrap_or_default();
@@ -339,23 +340,15 @@ impl Repo {
             let child = [prefix.as_slice(), name.as_slice()].concat();
             let kind = entry.file_type().map_err(Error::io(entry.path()))?;
             let list = if kind.is_dir() {
-                if is_excluded(excludes, &child, true)? {
+                if is_excluded(self.excludes, &child, true)? {
                     continue;
                 }
-                self.walk_untracked_dir(
-                    &entry.path(),
-                    &child,
-                    index,
-                    excludes,
-                    out,
-                    cache,
-                    below_reusable,
-                )?;
+                self.dir(&entry.path(), &child, below_reusable)?;
                 found.as_mut().map(|f| &mut f.subdirs)
             } else if !is_indexed_among(index, below, &child)
-                && !is_excluded(excludes, &child, false)?
+                && !is_excluded(self.excludes, &child, false)?
             {
-                out.push(child.to_str_lossy().into_owned());
+                self.out.push(child.to_str_lossy().into_owned());
                 found.as_mut().map(|f| &mut f.untracked)
             } else {
                 continue;
@@ -366,7 +359,7 @@ impl Repo {
                 _ => found = None,
             }
         }
-        if let (Some(cache), Some(listing)) = (cache.as_mut(), listing) {
+        if let (Some(cache), Some(listing)) = (self.cache.as_mut(), listing) {
             cache.record(rel, listing, found);
         }
         Ok(())
