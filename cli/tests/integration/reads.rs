@@ -200,9 +200,28 @@ fn with_tests_a_file_a_test_target_read_counts_for_its_package() {
         "bin/queen-rbee/tests/reads_build_info.rs",
         "#[test]\nfn reads() {\n    assert!(!include_str!(\"../../../libs/build-info/data.txt\").is_empty());\n}\n",
     );
+    // An example of job-server's reads it too (cargo test builds examples; their dep-info
+    // is beside them), and hive-lifecycle's build script watches it (`rerun-if-changed`).
+    repo.write(
+        "libs/job-server/examples/peek.rs",
+        "fn main() {\n    print!(\"{}\", include_str!(\"../../build-info/data.txt\"));\n}\n",
+    );
+    repo.write(
+        "libs/hive-lifecycle/build.rs",
+        "fn main() {\n    println!(\"cargo:rerun-if-changed=../build-info/data.txt\");\n}\n",
+    );
     repo.commit("queen-rbee's test reads build-info's data");
     let out = crate::util::command(crate::util::real_cargo(), &repo)
-        .args(["test", "--no-run", "-p", "queen-rbee"])
+        .args([
+            "test",
+            "--no-run",
+            "-p",
+            "queen-rbee",
+            "-p",
+            "job-server",
+            "-p",
+            "hive-lifecycle",
+        ])
         .current_dir(repo.workspace())
         .output()
         .expect("run cargo");
@@ -228,9 +247,19 @@ fn with_tests_a_file_a_test_target_read_counts_for_its_package() {
         with.contains("build-info"),
         "the package rule still holds: {with:?}"
     );
-    let rules_only = packages(&["--no-read-maps"]);
     assert!(
-        !rules_only.contains("queen-rbee"),
-        "the rules alone miss the read across packages: {rules_only:?}"
+        with.contains("job-server"),
+        "its example read {data}: {with:?}"
     );
+    assert!(
+        with.contains("hive-lifecycle"),
+        "its build script watches {data}: {with:?}"
+    );
+    let rules_only = packages(&["--no-read-maps"]);
+    for reader in ["queen-rbee", "job-server", "hive-lifecycle"] {
+        assert!(
+            !rules_only.contains(reader),
+            "the rules alone miss {reader}'s read across packages: {rules_only:?}"
+        );
+    }
 }

@@ -36,7 +36,17 @@ pub fn from_dep_info(
         }
     }
     let mut reads: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for deps in deps_dirs(target_dir) {
+    let profiles = profile_dirs(target_dir);
+    // What build scripts asked cargo to watch (`rerun-if-changed`, relative to the package).
+    for profile in &profiles {
+        build_script_reads(profile, repo_root, graph, &mut reads);
+    }
+    // Examples are built by `cargo test` too; their dep-info sits beside them.
+    let unit_dirs = profiles
+        .iter()
+        .flat_map(|p| [p.join("deps"), p.join("examples")])
+        .filter(|d| d.is_dir());
+    for deps in unit_dirs {
         let Ok(entries) = std::fs::read_dir(&deps) else {
             continue;
         };
@@ -72,9 +82,9 @@ pub fn from_dep_info(
     reads
 }
 
-/// The `deps` directories of every profile (`<target>/<profile>/deps`) and every target
-/// triple (`<target>/<triple>/<profile>/deps`).
-fn deps_dirs(target_dir: &Path) -> Vec<std::path::PathBuf> {
+/// The profile directories (`<target>/<profile>`, `<target>/<triple>/<profile>`): those that
+/// hold a `deps` directory.
+fn profile_dirs(target_dir: &Path) -> Vec<std::path::PathBuf> {
     let mut dirs = Vec::new();
     let Ok(entries) = std::fs::read_dir(target_dir) else {
         return dirs;
@@ -84,20 +94,54 @@ fn deps_dirs(target_dir: &Path) -> Vec<std::path::PathBuf> {
         if !path.is_dir() {
             continue;
         }
-        let deps = path.join("deps");
-        if deps.is_dir() {
-            dirs.push(deps);
+        if path.join("deps").is_dir() {
+            dirs.push(path);
             continue;
         }
         let Ok(profiles) = std::fs::read_dir(&path) else {
             continue;
         };
         for profile in profiles.flatten() {
-            let deps = profile.path().join("deps");
-            if deps.is_dir() {
-                dirs.push(deps);
+            if profile.path().join("deps").is_dir() {
+                dirs.push(profile.path());
             }
         }
     }
     dirs
+}
+
+/// The files members' build scripts asked to be rerun for (`cargo:rerun-if-changed=PATH` in
+/// `<profile>/build/<package>-<hash>/output`, relative to the package's directory).
+fn build_script_reads(
+    profile: &Path,
+    repo_root: &Path,
+    graph: &WorkspaceGraph,
+    reads: &mut BTreeMap<String, BTreeSet<String>>,
+) {
+    let Ok(entries) = std::fs::read_dir(profile.join("build")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some((package, _hash)) = name.to_str().and_then(|n| n.rsplit_once('-')) else {
+            continue;
+        };
+        let Some(id) = graph.package_by_name(package) else {
+            continue;
+        };
+        let Some(dir) = graph.package(id).dir.clone() else {
+            continue;
+        };
+        let Ok(output) = std::fs::read_to_string(entry.path().join("output")) else {
+            continue;
+        };
+        let package_dir = repo_root.join(&dir);
+        let files = output.lines().filter_map(|line| {
+            line.strip_prefix("cargo::rerun-if-changed=")
+                .or_else(|| line.strip_prefix("cargo:rerun-if-changed="))
+        });
+        let in_repo = files
+            .filter_map(|file| relative_to(&normalize(&package_dir.join(file.trim())), repo_root));
+        reads.entry(package.to_owned()).or_default().extend(in_repo);
+    }
 }
