@@ -837,6 +837,7 @@ proptest! {
         let change = Change {
         reads: None,
         test_reads: None,
+        declarations: None,
             head: &fixture.head,
             base: fixture.base(base),
             paths: &paths,
@@ -871,6 +872,7 @@ proptest! {
             let change = Change {
         reads: None,
         test_reads: None,
+        declarations: None,
                 head: &fixture.head,
                 base: fixture.base(base),
                 paths,
@@ -940,6 +942,7 @@ fn the_fixture_configuration_parses_and_a_library_change_reaches_its_dependents(
     let change = Change {
         reads: None,
         test_reads: None,
+        declarations: None,
         head: &fixture.head,
         base: None,
         paths: &paths,

@@ -677,3 +677,37 @@ fn a_record_built_with_other_features_is_no_read_map() {
     assert_eq!(affected, ["queen-rbee"], "{v:#}");
     assert!(v.get("read_maps").is_none(), "no map was used: {v:#}");
 }
+
+#[test]
+fn another_members_feature_request_affects_the_binaries_that_share_the_crate() {
+    // rbee-hive asks worker-core for `narration`; when it also asks for `cpu`, a plain `cargo
+    // build --bin queen-rbee` (features resolved over every member) compiles worker-core, and
+    // queen-rbee, again. A comment in the same manifest changes nothing of the kind.
+    let repo = variants(None);
+    rg(&repo, &["build", "queen-rbee"], None).success();
+    repo.append("bin/rbee-hive/Cargo.toml", "# a comment\n");
+    repo.commit("a comment");
+    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
+    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(affected, ["rbee-hive"], "{v:#}");
+
+    repo.replace(
+        "bin/rbee-hive/Cargo.toml",
+        "features = [\"narration\"]",
+        "features = [\"narration\", \"cpu\"]",
+    );
+    repo.commit("rbee-hive asks for cpu too");
+    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
+    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    assert!(affected.contains(&"queen-rbee".to_owned()), "{v:#}");
+    let reason = &crate::util::reasons(&v, "queen-rbee", "queen-rbee")[0];
+    assert_eq!(reason.kind, "dependency", "{v:#}");
+    assert_eq!(
+        reason.chain,
+        ["rbee-hive", "worker-core", "queen-rbee"],
+        "{v:#}"
+    );
+    // Cargo agrees.
+    let stderr = plain_cargo(&repo, &["build", "--bin", "queen-rbee"]);
+    assert!(stderr.contains("Compiling worker-core"), "{stderr}");
+}

@@ -294,6 +294,7 @@ impl<'w> Checker<'w> {
         let change = Change {
             reads: None,
             test_reads: None,
+            declarations: None,
             head: graph,
             base: None,
             paths: in_repo,

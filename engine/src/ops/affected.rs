@@ -1,6 +1,6 @@
 //! `affected --base`: which binaries a change between two revisions affects.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use gix::ObjectId;
@@ -172,7 +172,10 @@ pub struct Comparison {
     /// The read maps, checked against the base; `None` when there are none.
     pub reads: Option<TrustedReads>,
     /// With `--tests`, what each package's units read (cargo's dep-info); `None`: nothing.
-    test_reads: Option<std::collections::BTreeMap<String, BTreeSet<String>>>,
+    test_reads: Option<BTreeMap<String, BTreeSet<String>>>,
+    /// The changed manifests whose feature requests differ, with the dependencies they ask
+    /// differently of.
+    declarations: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Comparison {
@@ -317,9 +320,11 @@ impl Comparison {
                 )
             })
             .filter(|reads| !reads.is_empty());
+        let declarations = changed_declarations(repo, base, &head, &git_paths)?;
         Ok(Comparison {
             reads,
             test_reads,
+            declarations,
             base,
             head,
             paths,
@@ -347,6 +352,7 @@ impl Comparison {
             spawns: &self.head_snapshot.config.spawns,
             reads: self.reads.as_ref(),
             test_reads: self.test_reads.as_ref(),
+            declarations: Some(&self.declarations),
         }
     }
 }
@@ -409,6 +415,132 @@ impl Revisions {
             links,
         })
     }
+}
+
+/// For each changed manifest (`paths`), the dependencies whose feature requests differ between
+/// `base` and `head` (by package name): through feature unification, the crates other members'
+/// builds compile with them may be compiled with other features now. A request is what a
+/// dependency entry asks (`default-features`, `features`) plus the `[features]` items that
+/// name it (`dep:x`, `x/f`, `x?/f`); a plain entry (default features, no more) asks what no
+/// entry asks, so adding or removing one (or a package of such) changes nothing. Not seen: a
+/// plain entry that turns a crate's default features back on for members that turned them
+/// off.
+fn changed_declarations(
+    repo: &Repo,
+    base: ObjectId,
+    head: &Head,
+    paths: &BTreeSet<String>,
+) -> Result<BTreeMap<String, BTreeSet<String>>> {
+    let mut changed = BTreeMap::new();
+    for path in paths.iter().filter(|p| p.ends_with("/Cargo.toml")) {
+        let then = requests(repo.read_at(base, path)?);
+        let now = match head {
+            Head::Commit(commit) => requests(repo.read_at(commit.object_id(), path)?),
+            Head::Worktree => requests(std::fs::read(repo.workdir().join(path)).ok()),
+        };
+        let names: BTreeSet<&String> = then.keys().chain(now.keys()).collect();
+        let differing: BTreeSet<String> = names
+            .into_iter()
+            .filter(|name| then.get(*name) != now.get(*name))
+            .cloned()
+            .collect();
+        if !differing.is_empty() {
+            changed.insert(path.clone(), differing);
+        }
+    }
+    Ok(changed)
+}
+
+/// What a manifest asks of each dependency beyond a plain entry, by package name; see
+/// [`changed_declarations`]. A manifest that is missing or does not parse asks nothing.
+fn requests(
+    bytes: Option<Vec<u8>>,
+) -> BTreeMap<String, (bool, BTreeSet<String>, BTreeSet<String>)> {
+    let mut out: BTreeMap<String, (bool, BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let Some(table) = bytes
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.parse::<toml::Table>().ok())
+    else {
+        return out;
+    };
+    let mut tables: Vec<&toml::Table> = Vec::new();
+    let kinds = [
+        "dependencies",
+        "dev-dependencies",
+        "dev_dependencies",
+        "build-dependencies",
+        "build_dependencies",
+    ];
+    for kind in kinds {
+        if let Some(t) = table.get(kind).and_then(|v| v.as_table()) {
+            tables.push(t);
+        }
+    }
+    if let Some(targets) = table.get("target").and_then(|v| v.as_table()) {
+        for target in targets.values().filter_map(|v| v.as_table()) {
+            for kind in kinds {
+                if let Some(t) = target.get(kind).and_then(|v| v.as_table()) {
+                    tables.push(t);
+                }
+            }
+        }
+    }
+    // Keys are what `[features]` names a dependency by; requests are kept by package name.
+    let mut by_key: BTreeMap<String, String> = BTreeMap::new();
+    for deps in tables {
+        for (key, spec) in deps {
+            let package = spec
+                .get("package")
+                .and_then(|p| p.as_str())
+                .unwrap_or(key)
+                .to_owned();
+            by_key.insert(key.clone(), package.clone());
+            let defaults = spec
+                .get("default-features")
+                .or_else(|| spec.get("default_features"))
+                .and_then(|d| d.as_bool())
+                .unwrap_or(true);
+            let features: BTreeSet<String> = spec
+                .get("features")
+                .and_then(|f| f.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.as_str().map(str::to_owned))
+                .collect();
+            if !defaults || !features.is_empty() {
+                let entry = out
+                    .entry(package)
+                    .or_insert((true, BTreeSet::new(), BTreeSet::new()));
+                entry.0 &= defaults;
+                entry.1.extend(features);
+            }
+        }
+    }
+    if let Some(features) = table.get("features").and_then(|v| v.as_table()) {
+        for (feature, items) in features {
+            for item in items
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.as_str())
+            {
+                let named = item
+                    .strip_prefix("dep:")
+                    .or_else(|| {
+                        item.split_once('/')
+                            .map(|(dep, _)| dep.trim_end_matches('?'))
+                    })
+                    .unwrap_or(item);
+                if let Some(package) = by_key.get(named) {
+                    out.entry(package.clone())
+                        .or_insert((true, BTreeSet::new(), BTreeSet::new()))
+                        .2
+                        .insert(format!("{feature} = {item}"));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether the workspace graph at `base` may differ from the head's: a manifest changed, or a

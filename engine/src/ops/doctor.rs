@@ -258,6 +258,7 @@ fn affected(
         spawns: &config.spawns,
         reads: None,
         test_reads: None,
+        declarations: None,
     };
     Ok(rules::affected(rules, &change, Mode::Binaries)?
         .binaries

@@ -180,6 +180,7 @@ pub fn why(options: &WhyOptions) -> Result<PathExplanation> {
     let change = Change {
         reads: None,
         test_reads: None,
+        declarations: None,
         head: graph,
         base: None,
         paths: &paths,

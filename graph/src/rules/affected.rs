@@ -192,6 +192,11 @@ pub struct Change<'a> {
     /// For `--tests`: the files each package's units read, by package (from cargo's dep-info;
     /// they only add packages whose tests to run, see `test_reads` in the engine).
     pub test_reads: Option<&'a BTreeMap<String, BTreeSet<String>>>,
+    /// The changed manifests whose feature requests differ between the ends, with the
+    /// dependencies (package names) they ask differently of: through feature unification they
+    /// can change how those crates, and the crates below them, are compiled for other members'
+    /// builds. `None`: not looked at (the package rule alone).
+    pub declarations: Option<&'a BTreeMap<String, BTreeSet<String>>>,
 }
 
 /// Applies the rules.
@@ -243,7 +248,10 @@ pub fn affected(rules: &PathRules, change: &Change<'_>, mode: Mode) -> Result<Af
                 },
                 Class::Unowned | Class::Ignored(_) | Class::LockFile => {}
                 Class::InPackage(id, PathRole::Package) => {
-                    collector.package_changed(graph, id, path)
+                    collector.package_changed(graph, id, path);
+                    if let Some(asked) = change.declarations.and_then(|d| d.get(path)) {
+                        collector.unified_manifest_change(graph, id, path, asked);
+                    }
                 }
                 Class::InPackage(id, PathRole::Binary(name)) => {
                     collector.binary_changed(graph.package(id).name.as_str(), &name, path)
@@ -550,6 +558,61 @@ impl<'h> Collector<'h> {
             let reason = Reason::Lockfile {
                 path: path.to_owned(),
                 krate: Some(name.to_owned()),
+                chain,
+            };
+            self.add(binary, reason);
+        }
+    }
+
+    /// Feature unification, for a manifest: `member` (`path`) asks other features of the
+    /// crates named in `asked`; a binary of another package whose build unifies features with
+    /// it and that uses one of those crates, or a crate below one, may be compiled with other
+    /// features now.
+    fn unified_manifest_change(
+        &mut self,
+        graph: &WorkspaceGraph,
+        member: NodeId,
+        path: &str,
+        asked: &BTreeSet<String>,
+    ) {
+        let seeds = asked.iter().flat_map(|name| {
+            graph
+                .package_by_name(name)
+                .into_iter()
+                .chain(graph.externals_named(name))
+        });
+        let theirs: std::collections::HashSet<NodeId> = seeds
+            .flat_map(|seed| graph.reachable(seed, DepKind::reaches_binaries))
+            .collect();
+        if theirs.is_empty() {
+            return;
+        }
+        let member_name = graph.name(member).to_owned();
+        let binaries: Vec<Binary> = self.head.binaries().map(|(_, b)| b).collect();
+        for binary in binaries {
+            let Some(package) = graph.package_by_name(&binary.package) else {
+                continue;
+            };
+            if package == member || !graph.unified_with(package).contains(&member) {
+                continue;
+            }
+            let ours = graph.reachable(package, DepKind::reaches_binaries);
+            let Some(&shared) = ours.iter().find(|id| theirs.contains(id)) else {
+                continue;
+            };
+            let mut chain = vec![member_name.clone()];
+            chain.extend(
+                graph
+                    .dependents(shared, DepKind::reaches_binaries)
+                    .chain(package)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|id| graph.name(id).to_owned()),
+            );
+            self.build_packages.insert(binary.package.clone());
+            let reason = Reason::Dependency {
+                path: path.to_owned(),
+                package: member_name.clone(),
                 chain,
             };
             self.add(binary, reason);

@@ -280,6 +280,7 @@ fn answer_with(case: &Case<'_>, load: &dyn Fn(WorkspaceGraph) -> WorkspaceGraph)
         spawns: &config.spawns,
         reads: case.reads.as_ref(),
         test_reads: case.test_reads.as_ref(),
+        declarations: None,
     };
     let affected = rules::affected(&rules, &change, case.mode).expect("the rules answer");
     for binary in &affected.binaries {
