@@ -148,9 +148,14 @@ fn resolve<'a>(spec: &str, by_name: &BTreeMap<&str, Vec<&'a LockKey>>) -> Option
         .next()
         .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
     let candidates = by_name.get(name)?;
+    // A git source is written without its locked commit (`#...`) where a dependency names it.
+    let same_source = |key: &LockKey, s: &str| {
+        key.source.as_deref().is_some_and(|source| {
+            source == s || source.split_once('#').is_some_and(|(bare, _)| bare == s)
+        })
+    };
     candidates.iter().copied().find(|key| {
-        version.is_none_or(|v| key.version == v)
-            && source.is_none_or(|s| key.source.as_deref() == Some(s))
+        version.is_none_or(|v| key.version == v) && source.is_none_or(|s| same_source(key, s))
     })
 }
 
@@ -228,6 +233,49 @@ checksum = "ccc"
             .map(|k| format!("{} {}", k.name, k.version))
             .collect();
         assert_eq!(deps, ["itoa 1.0.11", "serde 0.9.0", "serde 1.0.1"]);
+    }
+
+    #[test]
+    fn a_git_source_is_named_without_its_commit() {
+        // Two git sources of one crate version (a branch and a `rev`): the dependency names
+        // its source without the locked commit, as cargo writes it.
+        let lock = r#"
+version = 4
+
+[[package]]
+name = "a"
+version = "0.1.0"
+dependencies = ["shared 0.1.0 (git+file:///deps/shared)"]
+
+[[package]]
+name = "b"
+version = "0.1.0"
+dependencies = ["shared 0.1.0 (git+file:///deps/shared?rev=c16a)"]
+
+[[package]]
+name = "shared"
+version = "0.1.0"
+source = "git+file:///deps/shared#4d5d"
+
+[[package]]
+name = "shared"
+version = "0.1.0"
+source = "git+file:///deps/shared?rev=c16a#c16a"
+"#;
+        let lock = Lockfile::parse(lock).expect("a valid lock file");
+        let source_of = |name: &str| {
+            let entry = lock.entries().find(|e| e.key.name == name).unwrap();
+            entry
+                .dependencies
+                .iter()
+                .next()
+                .unwrap()
+                .source
+                .clone()
+                .unwrap()
+        };
+        assert_eq!(source_of("a"), "git+file:///deps/shared#4d5d");
+        assert_eq!(source_of("b"), "git+file:///deps/shared?rev=c16a#c16a");
     }
 
     #[test]

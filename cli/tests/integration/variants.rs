@@ -711,3 +711,43 @@ fn another_members_feature_request_affects_the_binaries_that_share_the_crate() {
     let stderr = plain_cargo(&repo, &["build", "--bin", "queen-rbee"]);
     assert!(stderr.contains("Compiling worker-core"), "{stderr}");
 }
+
+/// The host's target triple, from `rustc -vV`.
+fn host_triple() -> String {
+    let out = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV");
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .expect("a host line")
+}
+
+#[test]
+fn a_build_for_the_host_with_and_without_target_are_two_builds() {
+    // `--target <host>` writes to target/<host>/debug, no `--target` to target/debug: one
+    // triple, two binaries. A record of one is not the other's.
+    let repo = variants(None);
+    let host = host_triple();
+    rg(&repo, &["build", "queen-rbee"], None).success();
+    let with_target = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--target", host.as_str()]);
+        rg(&repo, &all, None)
+    };
+    let v = with_target(&["status", "--format", "json"]).json();
+    assert_eq!(entry(&v, "queen-rbee")["fresh"], false, "{v:#}");
+    with_target(&["build", "queen-rbee"]).success();
+    let built = repo
+        .workspace()
+        .join("target")
+        .join(&host)
+        .join("debug/queen-rbee");
+    assert!(built.is_file(), "{} was built", built.display());
+    let v = with_target(&["status", "--format", "json"]).json();
+    assert_eq!(entry(&v, "queen-rbee")["fresh"], true, "{v:#}");
+    let plain = status(&repo, None);
+    assert_eq!(entry(&plain, "queen-rbee")["fresh"], false, "{plain:#}");
+}

@@ -69,6 +69,9 @@ pub(crate) trait Facts {
     fn workspace_root(&self) -> &Path;
     /// `rustc -vV` now.
     fn toolchain(&self) -> &str;
+    /// Whether a target is asked for now (`--target`, `build.target`, `CARGO_BUILD_TARGET`):
+    /// cargo then writes to `<target-dir>/<triple>/<profile>` rather than `<profile>`.
+    fn explicit_target(&self) -> bool;
     /// The cargo flags asked for now.
     fn flags(&self) -> &CargoFlags;
     /// The environment cargo reads, now (see [`crate::cargo::toolchain::build_environment`]).
@@ -94,6 +97,15 @@ pub(crate) fn decide(record: &Record, facts: &mut impl Facts) -> Result<Vec<Dirt
         dirty.push(Dirty::ExecutableMissing(record.executable.clone()));
     } else if !now.same_file(&record.executable_stamp) {
         dirty.push(Dirty::ExecutableReplaced(record.executable.clone()));
+    }
+    // `--target` of the host and no `--target` are the same triple (one record) but two
+    // builds in two directories: the binary this build makes is not the recorded one.
+    if let Some(elsewhere) = output_for(record, facts.explicit_target()) {
+        if Stamp::of(&elsewhere).exists {
+            dirty.push(Dirty::ExecutableReplaced(elsewhere));
+        } else {
+            dirty.push(Dirty::ExecutableMissing(elsewhere));
+        }
     }
     if !same_dir(&record.workspace_root, facts.workspace_root()) {
         dirty.push(Dirty::OtherWorkspace(record.workspace_root.clone()));
@@ -177,6 +189,26 @@ pub(crate) fn decide(record: &Record, facts: &mut impl Facts) -> Result<Vec<Dirt
         }
     }
     Ok(dirty)
+}
+
+/// Where a build with (`explicit_target`) or without a target would write `record`'s binary,
+/// when that is not where the recorded build wrote it: `<target-dir>/<triple>/<profile>/NAME`
+/// against `<target-dir>/<profile>/NAME`.
+fn output_for(record: &Record, explicit_target: bool) -> Option<PathBuf> {
+    let name = record.executable.file_name()?;
+    let profile_dir = record.executable.parent()?;
+    let above = profile_dir.parent()?;
+    let recorded_explicit = above.file_name() == Some(std::ffi::OsStr::new(&record.target));
+    if recorded_explicit == explicit_target {
+        return None;
+    }
+    let profile = profile_dir.file_name()?;
+    let target_dir = if recorded_explicit {
+        above.parent()?.to_owned()
+    } else {
+        above.join(&record.target)
+    };
+    Some(target_dir.join(profile).join(name))
 }
 
 /// Whether two paths name one directory (one of them may be reached through a symlink).

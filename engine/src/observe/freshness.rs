@@ -350,6 +350,10 @@ impl Facts for Checker<'_> {
         &self.toolchain
     }
 
+    fn explicit_target(&self) -> bool {
+        self.explicit_target
+    }
+
     fn environment(&self) -> &BTreeMap<String, String> {
         &self.environment
     }

@@ -49,7 +49,7 @@ pub fn fresh_path(
     let profile = Profile::choose(asked_profile, config.profile.as_deref());
     let state_dir = crate::cargo::layout::target_directory(&root).join("rbee-graph");
     let toolchain = crate::cargo::toolchain::rustc_version(&root, &state_dir).ok()?;
-    let (triple, _) = crate::cargo::toolchain::build_target(&root, &toolchain, flags);
+    let (triple, explicit_target) = crate::cargo::toolchain::build_target(&root, &toolchain, flags);
     let records_dir = state_dir.join("records").join(&triple).join(profile.name());
 
     let mut names = vec![binary.to_owned()];
@@ -70,6 +70,7 @@ pub fn fresh_path(
         repo: Repo::discover(&root).ok()?,
         workspace_root: root,
         toolchain,
+        explicit_target,
         environment: crate::cargo::toolchain::build_environment(),
         scopes: ScopeCache::default(),
     };
@@ -96,6 +97,7 @@ struct QuickFacts {
     workspace_root: PathBuf,
     flags: CargoFlags,
     toolchain: String,
+    explicit_target: bool,
     environment: BTreeMap<String, String>,
     repo: Repo,
     scopes: ScopeCache,
@@ -108,6 +110,10 @@ impl Facts for QuickFacts {
 
     fn toolchain(&self) -> &str {
         &self.toolchain
+    }
+
+    fn explicit_target(&self) -> bool {
+        self.explicit_target
     }
 
     fn flags(&self) -> &CargoFlags {

@@ -48,6 +48,9 @@ impl Facts for World {
     fn toolchain(&self) -> &str {
         &self.toolchain
     }
+    fn explicit_target(&self) -> bool {
+        false
+    }
     fn flags(&self) -> &CargoFlags {
         &self.flags
     }
