@@ -445,6 +445,31 @@ fn rbee_graph_build_after_cargo_build_recompiles_nothing() {
 // =============================================================================================
 // Lock precision: an optional dependency only the cuda backend turns on.
 
+const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+/// Adds crates.io's `cfg-if` 1.0.5 to the fixture's lock file (the dependents' lists are the
+/// caller's to edit).
+fn lock_cfg_if(repo: &Repo) {
+    repo.replace(
+        "Cargo.lock",
+        "[[package]]\nname = \"llm-worker-rbee\"",
+        &format!(
+            "[[package]]\nname = \"cfg-if\"\nversion = \"1.0.5\"\nsource = \"{CRATES_IO}\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"\n\n[[package]]\nname = \"llm-worker-rbee\""
+        ),
+    );
+}
+
+/// Moves the locked `cfg-if` from 1.0.5 to 1.0.4, as `cargo update -p cfg-if --precise 1.0.4`
+/// writes it (a real version: cargo checks the lock file against the index even for crates it
+/// does not build).
+fn bump_cfg_if(repo: &Repo) {
+    repo.replace(
+        "Cargo.lock",
+        &format!("version = \"1.0.5\"\nsource = \"{CRATES_IO}\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\""),
+        &format!("version = \"1.0.4\"\nsource = \"{CRATES_IO}\"\nchecksum = \"9330f8b2ff13f34540b44e946ef35111825727b38d33286ef986142615121801\""),
+    );
+}
+
 /// The fixture, with `worker-core`'s `cuda` feature turning on an optional `cfg-if` (locked,
 /// as cargo locks optional dependencies whether or not a feature enables them), committed.
 fn variants_with_an_optional_dependency() -> Repo {
@@ -458,11 +483,7 @@ fn variants_with_an_optional_dependency() -> Repo {
         "worker-core/Cargo.toml",
         "\n[dependencies]\ncfg-if = { version = \"1\", optional = true }\n",
     );
-    repo.replace(
-        "Cargo.lock",
-        "[[package]]\nname = \"llm-worker-rbee\"",
-        "[[package]]\nname = \"cfg-if\"\nversion = \"1.0.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"\n\n[[package]]\nname = \"llm-worker-rbee\"",
-    );
+    lock_cfg_if(&repo);
     repo.replace(
         "Cargo.lock",
         "name = \"worker-core\"\nversion = \"0.1.0\"\n",
@@ -484,13 +505,7 @@ fn a_lock_entry_no_enabled_feature_turns_on_counts_only_where_it_is_compiled() {
         serde_json::json!([])
     );
 
-    // As `cargo update -p cfg-if --precise 1.0.4` writes it (a real version: cargo checks the
-    // lock file against the index even for crates it does not build).
-    repo.replace(
-        "Cargo.lock",
-        "version = \"1.0.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"",
-        "version = \"1.0.4\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"9330f8b2ff13f34540b44e946ef35111825727b38d33286ef986142615121801\"",
-    );
+    bump_cfg_if(&repo);
     repo.commit("cfg-if 1.0.4");
 
     // CI mode, with the records as read maps: the cuda variant compiled cfg-if; the metal
@@ -645,11 +660,7 @@ fn a_record_built_with_other_features_is_no_read_map() {
         "bin/queen-rbee/Cargo.toml",
         "cfg-if = { version = \"1\", optional = true }\n\n[features]\ndefault = [\"cf\"]\ncf = [\"dep:cfg-if\"]\n",
     );
-    repo.replace(
-        "Cargo.lock",
-        "[[package]]\nname = \"llm-worker-rbee\"",
-        "[[package]]\nname = \"cfg-if\"\nversion = \"1.0.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"\n\n[[package]]\nname = \"llm-worker-rbee\"",
-    );
+    lock_cfg_if(&repo);
     repo.replace(
         "Cargo.lock",
         "name = \"queen-rbee\"\nversion = \"0.1.0\"\ndependencies = [\n",
@@ -666,11 +677,7 @@ fn a_record_built_with_other_features_is_no_read_map() {
         record(&repo, "queen-rbee", "queen-rbee")["externals"],
         serde_json::json!([])
     );
-    repo.replace(
-        "Cargo.lock",
-        "version = \"1.0.5\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"4e7648175b45a9a48536d676f68d918270699102aa8dab5496df06904c914600\"",
-        "version = \"1.0.4\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"9330f8b2ff13f34540b44e946ef35111825727b38d33286ef986142615121801\"",
-    );
+    bump_cfg_if(&repo);
     repo.commit("cfg-if 1.0.4");
     let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
     let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();

@@ -545,15 +545,7 @@ impl<'h> Collector<'h> {
             let Some(&shared) = below.iter().find(|id| used.contains(id)) else {
                 continue;
             };
-            let mut chain = vec![name.to_owned()];
-            chain.extend(
-                graph
-                    .dependents(shared, DepKind::reaches_binaries)
-                    .chain(package)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|id| graph.name(id).to_owned()),
-            );
+            let chain = unification_chain(graph, name, shared, package);
             self.build_packages.insert(binary.package.clone());
             let reason = Reason::Lockfile {
                 path: path.to_owned(),
@@ -600,15 +592,7 @@ impl<'h> Collector<'h> {
             let Some(&shared) = ours.iter().find(|id| theirs.contains(id)) else {
                 continue;
             };
-            let mut chain = vec![member_name.clone()];
-            chain.extend(
-                graph
-                    .dependents(shared, DepKind::reaches_binaries)
-                    .chain(package)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|id| graph.name(id).to_owned()),
-            );
+            let chain = unification_chain(graph, &member_name, shared, package);
             self.build_packages.insert(binary.package.clone());
             let reason = Reason::Dependency {
                 path: path.to_owned(),
@@ -673,6 +657,26 @@ impl<'h> Collector<'h> {
 
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The chain a unification reason shows: what changed (`first`), then the crate both builds
+/// share, then the dependents from it to `package`.
+fn unification_chain(
+    graph: &WorkspaceGraph,
+    first: &str,
+    shared: NodeId,
+    package: NodeId,
+) -> Vec<String> {
+    let mut chain = vec![first.to_owned()];
+    chain.extend(
+        graph
+            .dependents(shared, DepKind::reaches_binaries)
+            .chain(package)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| graph.name(id).to_owned()),
+    );
+    chain
 }
 
 /// `name version` of an external crate, as read maps name them.
