@@ -511,8 +511,7 @@ fn a_lock_entry_no_enabled_feature_turns_on_counts_only_where_it_is_compiled() {
     // CI mode, with the records as read maps: the cuda variant compiled cfg-if; the metal
     // variant was never built here, so nothing says what it compiles (the rule stays
     // conservative); the others compiled no external crate.
-    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
-    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    let (affected, v) = affected_names(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
     assert_eq!(affected, [CUDA, METAL], "{v:#}");
 
     // Local mode agrees, and so does cargo: the cpu variant is fresh, the cuda one is not.
@@ -633,8 +632,7 @@ fn a_lock_entry_only_another_member_reaches_can_rebuild_a_binary_through_its_fea
     repo.commit("dep2 asks shared for extra");
     let now = status(&repo, None);
     assert_eq!(entry(&now, "queen-rbee")["fresh"], false, "{now:#}");
-    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
-    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    let (affected, v) = affected_names(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
     assert!(affected.contains(&"queen-rbee".to_owned()), "{v:#}");
     let v = affected_json(
         &repo,
@@ -679,8 +677,7 @@ fn a_record_built_with_other_features_is_no_read_map() {
     );
     bump_cfg_if(&repo);
     repo.commit("cfg-if 1.0.4");
-    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
-    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    let (affected, v) = affected_names(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
     assert_eq!(affected, ["queen-rbee"], "{v:#}");
     assert!(v.get("read_maps").is_none(), "no map was used: {v:#}");
 }
@@ -694,8 +691,7 @@ fn another_members_feature_request_affects_the_binaries_that_share_the_crate() {
     rg(&repo, &["build", "queen-rbee"], None).success();
     repo.append("bin/rbee-hive/Cargo.toml", "# a comment\n");
     repo.commit("a comment");
-    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
-    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    let (affected, v) = affected_names(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
     assert_eq!(affected, ["rbee-hive"], "{v:#}");
 
     repo.replace(
@@ -704,8 +700,7 @@ fn another_members_feature_request_affects_the_binaries_that_share_the_crate() {
         "features = [\"narration\", \"cpu\"]",
     );
     repo.commit("rbee-hive asks for cpu too");
-    let v = affected_json(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
-    let affected: Vec<String> = bins(&v).into_iter().map(|(name, _)| name).collect();
+    let (affected, v) = affected_names(&repo, &["--base", "HEAD~1", "--head", "HEAD"]);
     assert!(affected.contains(&"queen-rbee".to_owned()), "{v:#}");
     let reason = &crate::util::reasons(&v, "queen-rbee", "queen-rbee")[0];
     assert_eq!(reason.kind, "dependency", "{v:#}");
@@ -717,6 +712,13 @@ fn another_members_feature_request_affects_the_binaries_that_share_the_crate() {
     // Cargo agrees.
     let stderr = plain_cargo(&repo, &["build", "--bin", "queen-rbee"]);
     assert!(stderr.contains("Compiling worker-core"), "{stderr}");
+}
+
+/// The names of the binaries `affected ARGS` lists, with its whole answer (for messages).
+fn affected_names(repo: &Repo, args: &[&str]) -> (Vec<String>, Value) {
+    let v = affected_json(repo, args);
+    let names = bins(&v).into_iter().map(|(name, _)| name).collect();
+    (names, v)
 }
 
 /// The host's target triple, from `rustc -vV`.
